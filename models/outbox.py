@@ -1,0 +1,42 @@
+"""The email outbox: written in the same transaction as the change that causes the email."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.organization import Organization
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+class OutboxEmail(Model):
+    """One email to send: the template and its context, rendered and delivered by the sender."""
+
+    id = fields.IntField(primary_key=True)
+    organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="outbox", null=True, on_delete=fields.CASCADE
+    )
+    organization_id: int | None
+    template = fields.CharField(max_length=64)
+    to_address = fields.CharField(max_length=254)
+    to_name = fields.CharField(max_length=200, null=True)
+    context = fields.JSONField()
+    status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    last_error = fields.TextField(null=True)
+    "Stable across retries, so a receiver can tell a resend from a new email."
+    message_id = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox_email"
+        indexes = (("status", "next_attempt_at"),)
