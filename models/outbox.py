@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from enum import StrEnum
 
 from tortoise import fields
@@ -40,3 +42,25 @@ class OutboxEmail(Model):
     class Meta:
         table = "outbox_email"
         indexes = (("status", "next_attempt_at"),)
+
+
+async def enqueue_email(
+    *,
+    template: str,
+    to_address: str,
+    context: dict[str, object],
+    organization_id: int | None,
+    to_name: str | None = None,
+    now: datetime,
+) -> OutboxEmail:
+    """Queue an email inside the caller's transaction; the sender delivers it after commit."""
+    return await OutboxEmail.create(
+        organization_id=organization_id,
+        template=template,
+        to_address=to_address,
+        to_name=to_name,
+        context=context,
+        next_attempt_at=now,
+        message_id=f"<{uuid.uuid4().hex}@tradequote>",
+        created_at=now,
+    )

@@ -1,0 +1,135 @@
+"""The `tradequote` command: serve, migrate, create-organization, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from graphql_api import db
+from graphql_api.settings import ConfigurationError, Settings
+from models.errors import DomainError
+from models.organization import TokenKind
+
+
+def _migrate(settings: Settings) -> None:
+    asyncio.run(db.migrate(settings.database_url))
+
+
+async def _create_organization(settings: Settings, args: argparse.Namespace) -> dict[str, object]:
+    from graphql_api.auth import issue_token
+    from models.services.organizations import create_organization
+
+    await db.connect(settings.database_url)
+    try:
+        organization, owner = await create_organization(
+            name=args.name,
+            slug=args.slug,
+            owner_email=args.owner_email,
+            owner_name=args.owner_name,
+            currency_code=args.currency,
+        )
+        token, _ = await issue_token(
+            TokenKind.STAFF, organization.id, staff_id=owner.id, label="created by the CLI"
+        )
+    finally:
+        await db.close()
+    return {"organizationId": organization.id, "slug": organization.slug, "ownerToken": token}
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    _migrate(settings)
+    if args.demo:
+        from graphql_api.demo import load_demo
+
+        print(asyncio.run(load_demo(settings)))
+    uvicorn.run(
+        "graphql_api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="asyncio",
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    _migrate(settings)
+    print("migrations applied")
+    return 0
+
+
+def cmd_create_organization(settings: Settings, args: argparse.Namespace) -> int:
+    _migrate(settings)
+    try:
+        result = asyncio.run(_create_organization(settings, args))
+    except DomainError as error:
+        print(f"error: {'.'.join(error.field or [])}: {error.message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"Organization {result['slug']} created (id {result['organizationId']}).")
+        print(f"Owner's staff token (shown once): {result['ownerToken']}")
+    return 0
+
+
+def cmd_export_schema(settings: Settings | None, args: argparse.Namespace) -> int:
+    from graphql_api.schema import schema
+
+    Path(args.path).write_text(schema.as_str() + "\n")
+    print(f"wrote {args.path}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="tradequote", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate the database, then serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true", help="load a demo organization first")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="apply migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    org = commands.add_parser("create-organization", help="create an organization and its owner")
+    org.add_argument("--name", required=True)
+    org.add_argument("--slug", required=True)
+    org.add_argument("--owner-email", required=True)
+    org.add_argument("--owner-name")
+    org.add_argument("--currency", default="USD")
+    org.add_argument("--json", action="store_true", help="print one JSON object")
+    org.set_defaults(func=cmd_create_organization)
+
+    export = commands.add_parser("export-schema", help="write the SDL")
+    export.add_argument("path", nargs="?", default="schema.graphql")
+    export.set_defaults(func=cmd_export_schema, no_settings=True)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "no_settings", False):
+        return int(args.func(None, args))
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    return int(args.func(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

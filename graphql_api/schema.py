@@ -1,0 +1,59 @@
+"""The schema, assembled from the resolver modules' root fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, SchemaExtension, ValidationCache
+from strawberry.tools import merge_types
+
+from graphql_api.errors import unauthenticated
+from graphql_api.types.buy_order import BuyOrder
+from graphql_api.types.organization import Organization, StaffMember
+from graphql_api.types.quote import Quote, QuoteLine
+from graphql_api.types.thread import ThreadMessage
+from resolvers.buy_orders import BuyOrderMutations
+from resolvers.negotiation import NegotiationMutations
+from resolvers.organization import OrganizationQueries
+from resolvers.quotes import QuoteQueries
+from resolvers.requests import RequestMutations
+from resolvers.thread import ThreadMutations
+
+Query = merge_types("Query", (OrganizationQueries, QuoteQueries))
+Mutation = merge_types(
+    "Mutation", (RequestMutations, NegotiationMutations, BuyOrderMutations, ThreadMutations)
+)
+
+
+class Authentication(SchemaExtension):
+    """A request whose token was refused fails as a whole with UNAUTHENTICATED."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        error = getattr(context, "auth_error", None)
+        if error is not None:
+            self.execution_context.result = GraphQLExecutionResult(
+                data=None, errors=[unauthenticated(error)]
+            )
+        yield
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Quote, QuoteLine, ThreadMessage, BuyOrder, Organization, StaffMember],
+        extensions=[
+            Authentication,
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
+            lambda: QueryDepthLimiter(max_depth=12),
+            lambda: MaxAliasesLimiter(max_alias_count=30),
+            lambda: MaxTokensLimiter(max_token_count=4000),
+        ],
+    )
+
+
+schema = build_schema()

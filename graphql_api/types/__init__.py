@@ -1,0 +1,1 @@
+"""GraphQL object types, built from the loaders' plain records."""

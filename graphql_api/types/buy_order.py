@@ -1,0 +1,131 @@
+"""The acceptance (e-signature) and the buy order made from an accepted quote."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from graphql_api.context import Info
+from graphql_api.ids import to_global_id
+from graphql_api.signing import signed_url
+from graphql_api.loaders import AcceptanceRecord, BuyOrderLineRecord, BuyOrderRecord
+from graphql_api.types.common import Money, Node, money
+from graphql_api.types.enums import Fulfillment, PaymentStatus, PayoutMethod
+from graphql_api.types.quote import Device, QuoteLine
+
+if TYPE_CHECKING:
+    from graphql_api.types.quote import Quote
+
+
+@strawberry.type(description="The customer's typed-name e-signature of the accepted terms.")
+class Acceptance:
+    signer_name: str
+    signer_email: str
+    signed_at: datetime
+    signature_hash: str = strawberry.field(
+        description="Hex SHA-256 over the accepted terms and the signer, chained to the quote's earlier events."
+    )
+    withdrawn_at: datetime | None
+    _quote_id: strawberry.Private[int]
+
+    @classmethod
+    def from_record(cls, r: AcceptanceRecord) -> Acceptance:
+        return cls(
+            signer_name=r.signer_name,
+            signer_email=r.signer_email,
+            signed_at=r.signed_at,
+            signature_hash=r.signature_hash,
+            withdrawn_at=r.withdrawn_at,
+            _quote_id=r.quote_id,
+        )
+
+    @strawberry.field(
+        description="Recomputed now from the stored records; false means they were altered after signing."
+    )
+    async def valid(self, info: Info) -> bool:
+        return await info.context.loaders.chain_valid_by_quote.load(self._quote_id)
+
+
+@strawberry.type(description="One accepted line bought at its agreed price.")
+class BuyOrderLine:
+    device: Device
+    quantity: int
+    unit_price: Money
+    total: Money
+    _record: strawberry.Private[BuyOrderLineRecord]
+    _quote_id: strawberry.Private[int]
+    _currency: strawberry.Private[str]
+
+    @strawberry.field
+    async def quote_line(self, info: Info) -> QuoteLine:
+        lines = await info.context.loaders.lines_by_quote.load(self._quote_id)
+        line = next(line for line in lines if line.id == self._record.quote_line_id)
+        return QuoteLine.from_record(line, self._currency)
+
+
+@strawberry.type(description="What the merchant buys: made once from an accepted quote.")
+class BuyOrder(Node):
+    id: strawberry.ID
+    number: str = strawberry.field(
+        description="Human-readable and unique within the organization, e.g. BO-000042."
+    )
+    total: Money
+    payout_method: PayoutMethod
+    payment_status: PaymentStatus
+    fulfillment: Fulfillment
+    created_at: datetime
+    _record: strawberry.Private[BuyOrderRecord]
+
+    @classmethod
+    def from_record(cls, r: BuyOrderRecord) -> BuyOrder:
+        total = money(r.total, r.currency_code)
+        assert total is not None
+        return cls(
+            id=strawberry.ID(to_global_id("BuyOrder", r.id)),
+            number=r.number,
+            total=total,
+            payout_method=r.payout_method,
+            payment_status=r.payment_status,
+            fulfillment=r.fulfillment,
+            created_at=r.created_at,
+            _record=r,
+        )
+
+    @strawberry.field(
+        description="A signed, expiring URL of the PDF receipt; every download is recorded."
+    )
+    def receipt_url(self, info: Info) -> str:
+        settings = info.context.settings
+        viewer = "staff" if info.context.viewer.staff_id is not None else "customer"
+        return signed_url(settings.public_url, settings.secret_key, "receipt", self._record.id, viewer)
+
+    @strawberry.field
+    async def quote(
+        self, info: Info
+    ) -> Annotated[Quote, strawberry.lazy("graphql_api.types.quote")]:
+        from graphql_api.types.quote import Quote
+
+        record = await info.context.loaders.quote_by_id.load(self._record.quote_id)
+        assert record is not None
+        return Quote.from_record(record)
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[BuyOrderLine]:
+        rows = await info.context.loaders.buy_order_lines_by_order.load(self._record.id)
+        currency = self._record.currency_code
+        return [
+            BuyOrderLine(
+                device=Device(
+                    type=r.device_type, brand=r.brand, model=r.model, storage=r.storage, color=r.color
+                ),
+                quantity=r.quantity,
+                unit_price=money(r.unit_price, currency),  # type: ignore[arg-type]
+                total=money(r.total, currency),  # type: ignore[arg-type]
+                _record=r,
+                _quote_id=self._record.quote_id,
+                _currency=currency,
+            )
+            for r in rows
+        ]

@@ -1,0 +1,391 @@
+"""The quote, its lines, devices and the history of offers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from graphql_api.context import Info
+from graphql_api.ids import decode_id, to_cursor, to_global_id
+from graphql_api.loaders import ChangeRecord, LineRecord, QuoteRecord, UnitRecord
+from graphql_api.types.common import Money, Node, PageInfo, money
+from graphql_api.types.enums import (
+    CarrierLock,
+    DeviceCondition,
+    DeviceType,
+    ImeiFlag,
+    LineAction,
+    LineStatus,
+    Party,
+    QuoteAction,
+    QuoteSource,
+    QuoteStatus,
+)
+from graphql_api.types.organization import Organization, load_organization
+from models import enums as e
+from models import negotiation as rules
+from models.services.journal import can_see
+
+if TYPE_CHECKING:
+    from graphql_api.types.buy_order import Acceptance, BuyOrder
+    from graphql_api.types.thread import ThreadConnection
+
+
+@strawberry.type(description="The customer's contact details.")
+class Contact:
+    name: str
+    email: str
+    phone: str | None
+
+
+@strawberry.type(description="Sums over the quote's lines.")
+class QuoteTotals:
+    line_count: int
+    unit_count: int
+    asking: Money = strawberry.field(
+        description="Sum of asking price × quantity over the lines that have one."
+    )
+    offered: Money = strawberry.field(
+        description="Sum of the merchant's latest offer × quantity over the lines that have one."
+    )
+    agreed: Money = strawberry.field(
+        description="Sum of agreed price × quantity over ACCEPTED lines."
+    )
+
+
+@strawberry.type(description="A device model as listed on a line or in the catalog.")
+class Device:
+    type: DeviceType
+    brand: str
+    model: str
+    storage: str | None
+    color: str | None
+
+
+@strawberry.type(description="One answer of the condition questionnaire.")
+class ConditionAnswer:
+    question: str
+    answer: str
+
+
+@strawberry.type(description="The result of checking one IMEI.")
+class ImeiCheck:
+    imei: str
+    valid: bool
+    device: Device | None = strawberry.field(
+        description="What the type allocation code says the device is."
+    )
+    flags: list[ImeiFlag] | None = strawberry.field(description="Staff only (null for customers).")
+    checked_at: datetime
+
+
+@strawberry.type(description="One physical unit of a line that has an IMEI or serial number.")
+class DeviceUnit:
+    imei: str | None
+    serial: str | None
+    check: ImeiCheck | None = strawberry.field(
+        description="Staff only (null for customers): the latest check of this IMEI."
+    )
+
+    @classmethod
+    def from_record(cls, record: UnitRecord, staff: bool) -> DeviceUnit:
+        check = None
+        if staff and record.check and record.imei:
+            data: dict[str, Any] = record.check
+            device = data.get("device")
+            check = ImeiCheck(
+                imei=record.imei,
+                valid=bool(data.get("valid")),
+                device=Device(**device) if device else None,
+                flags=[e.ImeiFlag(flag) for flag in data.get("flags") or []],
+                checked_at=datetime.fromisoformat(data["checkedAt"]),
+            )
+        return cls(imei=record.imei, serial=record.serial, check=check)
+
+
+@strawberry.type(description="One offer or decision on a line.")
+class LineChange:
+    by: Party
+    action: LineAction
+    price: Money | None = strawberry.field(
+        description="Per unit: the new price for COUNTER, the agreed price for ACCEPT."
+    )
+    at: datetime
+    _record: strawberry.Private[ChangeRecord]
+
+    @classmethod
+    def from_record(cls, record: ChangeRecord, currency_code: str) -> LineChange:
+        return cls(
+            by=record.by,
+            action=record.action,
+            price=money(record.price, currency_code),
+            at=record.at,
+            _record=record,
+        )
+
+    @strawberry.field
+    async def line(self, info: Info) -> QuoteLine:
+        lines = await info.context.loaders.lines_by_quote.load(self._record.quote_id)
+        quote = await info.context.loaders.quote_by_id.load(self._record.quote_id)
+        assert quote is not None
+        line = next(line for line in lines if line.id == self._record.line_id)
+        return QuoteLine.from_record(line, quote.currency_code)
+
+
+@strawberry.type(description="One device model on a quote, with its quantity, condition and prices.")
+class QuoteLine(Node):
+    id: strawberry.ID
+    position: int = strawberry.field(description="1-based order within the quote.")
+    device: Device
+    condition: DeviceCondition
+    condition_answers: list[ConditionAnswer]
+    carrier_lock: CarrierLock
+    carrier: str | None
+    quantity: int
+    asking_price: Money | None = strawberry.field(
+        description="The customer's original asking price per unit; null on merchant-written quotes."
+    )
+    customer_price: Money | None = strawberry.field(
+        description="The customer's current price per unit: the asking price or their latest counter."
+    )
+    merchant_offer: Money | None = strawberry.field(
+        description="The merchant's latest offer per unit; null until the merchant makes one."
+    )
+    agreed_price: Money | None = strawberry.field(
+        description="The price per unit both sides agreed; set once ACCEPTED."
+    )
+    status: LineStatus
+    awaiting: Party | None
+    _record: strawberry.Private[LineRecord]
+    _currency: strawberry.Private[str]
+
+    @classmethod
+    def from_record(cls, r: LineRecord, currency_code: str) -> QuoteLine:
+        return cls(
+            id=strawberry.ID(to_global_id("QuoteLine", r.id)),
+            position=r.position,
+            device=Device(
+                type=r.device_type, brand=r.brand, model=r.model, storage=r.storage, color=r.color
+            ),
+            condition=r.condition,
+            condition_answers=[ConditionAnswer(**a) for a in r.condition_answers],
+            carrier_lock=r.carrier_lock,
+            carrier=r.carrier,
+            quantity=r.quantity,
+            asking_price=money(r.asking_price, currency_code),
+            customer_price=money(r.customer_price, currency_code),
+            merchant_offer=money(r.merchant_offer, currency_code),
+            agreed_price=money(r.agreed_price, currency_code),
+            status=r.status,
+            awaiting=r.awaiting,
+            _record=r,
+            _currency=currency_code,
+        )
+
+    @strawberry.field(description="One entry a unit that has an IMEI or serial number.")
+    async def units(self, info: Info) -> list[DeviceUnit]:
+        units = await info.context.loaders.units_by_quote.load(self._record.quote_id)
+        staff = info.context.viewer.staff_id is not None
+        return [DeviceUnit.from_record(u, staff) for u in units.get(self._record.id, [])]
+
+    @strawberry.field(description="Every offer and decision on this line, oldest first.")
+    async def history(self, info: Info) -> list[LineChange]:
+        changes = await info.context.loaders.changes_by_quote.load(self._record.quote_id)
+        return [
+            LineChange.from_record(c, self._currency)
+            for c in changes
+            if c.line_id == self._record.id
+        ]
+
+
+def rule_state(quote: QuoteRecord, lines: list[LineRecord]) -> rules.QuoteState:
+    return rules.QuoteState(
+        status=quote.status,
+        source=quote.source,
+        lines=tuple(
+            rules.Line(
+                id=line.id,
+                status=line.status,
+                awaiting=line.awaiting,
+                customer_price=line.customer_price,
+                merchant_offer=line.merchant_offer,
+                agreed_price=line.agreed_price,
+                accepted_by=line.accepted_by,
+            )
+            for line in lines
+        ),
+        expires_at=quote.expires_at,
+        recallable=quote.recallable,
+    )
+
+
+def _sum(amounts: list[tuple[Decimal | None, int]]) -> Decimal:
+    return sum((a * q for a, q in amounts if a is not None), Decimal(0))
+
+
+@strawberry.type(description="A negotiated offer to buy a customer's devices.")
+class Quote(Node):
+    id: strawberry.ID
+    number: str = strawberry.field(
+        description="Human-readable and unique within the organization, e.g. Q-000123."
+    )
+    status: QuoteStatus
+    awaiting: Party | None = strawberry.field(
+        description="Whose turn it is; null when nobody owes a response."
+    )
+    source: QuoteSource
+    contact: Contact | None = strawberry.field(
+        description="Null until known: a REQUESTED quote may have none yet."
+    )
+    currency_code: str
+    version: int = strawberry.field(
+        description="Grows with every change. Send it back as expectedVersion to refuse stale writes."
+    )
+    expires_at: datetime | None
+    created_at: datetime
+    submitted_at: datetime | None
+    updated_at: datetime
+    _record: strawberry.Private[QuoteRecord]
+
+    @classmethod
+    def from_record(cls, r: QuoteRecord) -> Quote:
+        contact = (
+            Contact(name=r.contact_name, email=r.contact_email, phone=r.contact_phone)
+            if r.contact_name and r.contact_email
+            else None
+        )
+        return cls(
+            id=strawberry.ID(to_global_id("Quote", r.id)),
+            number=r.number,
+            status=r.status,
+            awaiting=r.awaiting,
+            source=r.source,
+            contact=contact,
+            currency_code=r.currency_code,
+            version=r.version,
+            expires_at=r.expires_at,
+            created_at=r.created_at,
+            submitted_at=r.submitted_at,
+            updated_at=r.updated_at,
+            _record=r,
+        )
+
+    @strawberry.field
+    async def organization(self, info: Info) -> Organization:
+        organization = await load_organization(info, self._record.organization_id)
+        assert organization is not None
+        return organization
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[QuoteLine]:
+        lines = await info.context.loaders.lines_by_quote.load(self._record.id)
+        return [QuoteLine.from_record(line, self._record.currency_code) for line in lines]
+
+    @strawberry.field
+    async def totals(self, info: Info) -> QuoteTotals:
+        lines = await info.context.loaders.lines_by_quote.load(self._record.id)
+        currency = self._record.currency_code
+
+        def total(amounts: list[tuple[Decimal | None, int]]) -> Money:
+            result = money(_sum(amounts), currency)
+            assert result is not None
+            return result
+
+        return QuoteTotals(
+            line_count=len(lines),
+            unit_count=sum(line.quantity for line in lines),
+            asking=total([(line.asking_price, line.quantity) for line in lines]),
+            offered=total([(line.merchant_offer, line.quantity) for line in lines]),
+            agreed=total(
+                [
+                    (line.agreed_price, line.quantity)
+                    for line in lines
+                    if line.status is rules.LineStatus.ACCEPTED
+                ]
+            ),
+        )
+
+    @strawberry.field(description="The conversation, oldest first.")
+    async def thread(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Annotated[ThreadConnection, strawberry.lazy("graphql_api.types.thread")]:
+        from graphql_api.types.thread import load_thread
+
+        return await load_thread(info, self._record, first, after)
+
+    @strawberry.field(
+        description="What the current viewer may do now; clients draw their response panel from it."
+    )
+    async def available_actions(self, info: Info) -> list[QuoteAction]:
+        caller = info.context.caller
+        if not (caller.is_staff or caller.is_customer):
+            return []
+        lines = await info.context.loaders.lines_by_quote.load(self._record.id)
+        state = rule_state(self._record, lines)
+        return rules.available_actions(state, caller.actor, datetime.now(UTC))
+
+    @strawberry.field(description="The typed-name e-signature recorded when the customer accepted.")
+    async def acceptance(
+        self, info: Info
+    ) -> Annotated[Acceptance, strawberry.lazy("graphql_api.types.buy_order")] | None:
+        from graphql_api.types.buy_order import Acceptance
+
+        record = await info.context.loaders.acceptance_by_quote.load(self._record.id)
+        return None if record is None else Acceptance.from_record(record)
+
+    @strawberry.field
+    async def buy_order(
+        self, info: Info
+    ) -> Annotated[BuyOrder, strawberry.lazy("graphql_api.types.buy_order")] | None:
+        from graphql_api.types.buy_order import BuyOrder
+
+        record = await info.context.loaders.buy_order_by_quote.load(self._record.id)
+        return None if record is None else BuyOrder.from_record(record)
+
+
+async def load_quote(info: Info, quote_id: int | None) -> Quote | None:
+    """The quote if the viewer may see it; None for missing and forbidden alike."""
+    if quote_id is None:
+        return None
+    record = await info.context.loaders.quote_by_id.load(quote_id)
+    if record is None or not can_see(info.context.caller, record):
+        return None
+    return Quote.from_record(record)
+
+
+async def load_quote_by_global_id(info: Info, global_id: str) -> Quote | None:
+    return await load_quote(info, decode_id(global_id, "Quote"))
+
+
+@strawberry.type
+class QuoteEdge:
+    cursor: str
+    node: Quote
+
+
+@strawberry.type(description="A page of quotes, newest first.")
+class QuoteConnection:
+    edges: list[QuoteEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+def quote_connection(
+    records: list[QuoteRecord], first: int, total: int, after: int | None
+) -> QuoteConnection:
+    page = records[:first]
+    edges = [QuoteEdge(cursor=to_cursor(r.id), node=Quote.from_record(r)) for r in page]
+    return QuoteConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(records) > first,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )
+

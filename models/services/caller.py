@@ -1,0 +1,68 @@
+"""Who calls a use case, and what the use cases need from the running server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from models.errors import Forbidden, Unauthenticated
+from models.negotiation import Actor, Party, StaffRole
+
+NEGOTIATING_ROLES = frozenset({StaffRole.OWNER, StaffRole.MANAGER, StaffRole.SALES_REP})
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, payload: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The viewer as the domain sees it."""
+
+    organization_id: int | None = None
+    staff_id: int | None = None
+    staff_name: str | None = None
+    role: StaffRole | None = None
+    "Set for a quote link: the one quote it opens."
+    quote_id: int | None = None
+    "Set for a portal session: every quote of this email in the organization."
+    customer_email: str | None = None
+    client_ip: str | None = None
+    user_agent: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_id is not None
+
+    @property
+    def is_customer(self) -> bool:
+        return not self.is_staff and (self.quote_id is not None or self.customer_email is not None)
+
+    @property
+    def actor(self) -> Actor:
+        if self.role is not None:
+            return Actor.staff(self.role)
+        if self.is_customer:
+            return Actor.customer()
+        raise Unauthenticated("sign in or use your quote link")
+
+    @property
+    def party(self) -> Party:
+        party = self.actor.party
+        assert party is not None
+        return party
+
+    def require_staff(self, roles: frozenset[StaffRole] | None = None) -> None:
+        if not self.is_staff:
+            raise Unauthenticated("a staff token is required")
+        if roles is not None and self.role not in roles:
+            raise Forbidden("your role does not allow this")
+
+
+@dataclass
+class Deps:
+    """What use cases need from the server: where to publish, how to sign links."""
+
+    bus: Publisher
+    secret_key: str
+    public_url: str

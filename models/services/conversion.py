@@ -1,0 +1,110 @@
+"""Conversion: an accepted quote becomes a buy order, exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models import negotiation as rules
+from models.buy_order import BuyOrder, BuyOrderLine
+from models.enums import Author, Fulfillment, MessageKind, PayoutMethod
+from models.organization import Organization
+from models.quote import Quote
+from models.services import idempotency
+from models.services.caller import Caller, Deps
+from models.services.journal import lock_quote, quote_lines, quote_state, record, unit_of_work, utcnow
+from models.services.mailing import email_customer
+from models.services.requests import next_number
+
+
+@dataclass(frozen=True)
+class ConversionIn:
+    payout_method: PayoutMethod
+    fulfillment: Fulfillment
+    idempotency_key: str | None = None
+
+
+async def convert_to_buy_order(
+    deps: Deps, caller: Caller, quote_id: int, data: ConversionIn
+) -> tuple[Quote, BuyOrder]:
+    """The buy order of the accepted lines at their agreed prices; CONVERTED."""
+    now = utcnow()
+    key = idempotency.clean_key(data.idempotency_key)
+    async with unit_of_work(deps) as pending:
+        quote = await lock_quote(caller, quote_id)
+        scope = f"convert:{quote.id}"
+        if (earlier := await idempotency.replay(quote.organization_id, scope, key)) is not None:
+            return quote, await BuyOrder.get(id=earlier["buyOrderId"])
+        lines = await quote_lines(quote)
+        outcome = rules.convert(quote_state(quote, lines), caller.actor, now)
+        accepted = [line for line in lines if line.status is rules.LineStatus.ACCEPTED]
+        total = sum((line.agreed_price * line.quantity for line in accepted), start=0)
+        order = await BuyOrder.create(
+            organization_id=quote.organization_id,
+            quote_id=quote.id,
+            number=await next_number(quote.organization_id, "buy_order_counter", "BO"),
+            currency_code=quote.currency_code,
+            total=total,
+            payout_method=data.payout_method,
+            fulfillment=data.fulfillment,
+            created_by_id=caller.staff_id,
+            created_at=now,
+        )
+        await BuyOrderLine.bulk_create(
+            [
+                BuyOrderLine(
+                    buy_order_id=order.id,
+                    quote_line_id=line.id,
+                    position=position,
+                    device_type=line.device_type,
+                    brand=line.brand,
+                    model=line.model,
+                    storage=line.storage,
+                    color=line.color,
+                    quantity=line.quantity,
+                    unit_price=line.agreed_price,
+                    total=line.agreed_price * line.quantity,
+                )
+                for position, line in enumerate(accepted, start=1)
+            ]
+        )
+        status_from = quote.status
+        quote.status = outcome.status
+        quote.awaiting = None
+        quote.recallable = False
+        await record(
+            quote,
+            pending,
+            kind=MessageKind.CONVERSION,
+            author=Author.STAFF,
+            author_name=caller.staff_name,
+            body=None,
+            now=now,
+            status_from=status_from,
+            staff_id=caller.staff_id,
+            extra={
+                "buyOrder": {
+                    "id": order.id,
+                    "number": order.number,
+                    "total": str(total),
+                    "payoutMethod": data.payout_method.value,
+                    "fulfillment": data.fulfillment.value,
+                }
+            },
+        )
+        await idempotency.remember(quote.organization_id, scope, key, {"buyOrderId": order.id})
+        organization = await Organization.get(id=quote.organization_id)
+        ship = data.fulfillment is Fulfillment.SHIP
+        await email_customer(
+            deps,
+            quote,
+            "quote_converted",
+            now,
+            buy_order_id=order.id,
+            buy_order_number=order.number,
+            fulfillment=data.fulfillment.value,
+            pickup_instructions=None if ship else organization.pickup_instructions,
+            total=str(total),
+            currency_code=quote.currency_code,
+            attachments=[{"kind": "shipping_label", "buy_order_id": order.id}] if ship else [],
+        )
+    return quote, order

@@ -1,0 +1,107 @@
+"""Messages in the thread, cancellation, and expiry."""
+
+from __future__ import annotations
+
+from models import negotiation as rules
+from models import validation as v
+from models.enums import Author, MessageKind
+from models.quote import Quote, ThreadMessage
+from models.services.caller import Caller, Deps
+from models.services.journal import (
+    lock_quote,
+    quote_lines,
+    quote_state,
+    record,
+    unit_of_work,
+    utcnow,
+)
+from models.services.mailing import email_customer
+
+
+async def send_message(deps: Deps, caller: Caller, quote_id: int, body: str) -> ThreadMessage:
+    """A free-form message from either side."""
+    now = utcnow()
+    text = v.text(body, ["input", "body"], limit=v.MAX_MESSAGE, required=True)
+    async with unit_of_work(deps) as pending:
+        quote = await lock_quote(caller, quote_id)
+        rules.check(quote_state(quote, []), rules.QuoteAction.SEND_MESSAGE, caller.actor, now)
+        author = Author.STAFF if caller.is_staff else Author.CUSTOMER
+        message, _ = await record(
+            quote,
+            pending,
+            kind=MessageKind.MESSAGE,
+            author=author,
+            author_name=caller.staff_name if caller.is_staff else quote.contact_name,
+            body=text,
+            now=now,
+            status_from=quote.status,
+            staff_id=caller.staff_id,
+        )
+        if caller.is_staff and quote.status is not rules.QuoteStatus.DRAFT:
+            await email_customer(deps, quote, "staff_message", now, message=text)
+    return message
+
+
+async def cancel_quote(
+    deps: Deps, caller: Caller, quote_id: int, reason: str | None = None
+) -> Quote:
+    """Staff cancel a quote that is not final; the customer is told."""
+    now = utcnow()
+    text = v.text(reason, ["input", "reason"], limit=v.MAX_MESSAGE)
+    async with unit_of_work(deps) as pending:
+        quote = await lock_quote(caller, quote_id)
+        lines = await quote_lines(quote)
+        outcome = rules.cancel(quote_state(quote, lines), caller.actor, now)
+        status_from = quote.status
+        quote.status = outcome.status
+        quote.awaiting = None
+        quote.recallable = False
+        await record(
+            quote,
+            pending,
+            kind=MessageKind.CANCELLATION,
+            author=Author.STAFF,
+            author_name=caller.staff_name,
+            body=text,
+            now=now,
+            status_from=status_from,
+            staff_id=caller.staff_id,
+        )
+        if status_from is not rules.QuoteStatus.DRAFT:
+            await email_customer(deps, quote, "quote_canceled", now, reason=text)
+    return quote
+
+
+async def expire_due_quotes(deps: Deps, limit: int = 100) -> int:
+    """The server's sweep: open quotes past their expiry become EXPIRED. Safe on every replica:
+    each quote is locked and re-checked, so two sweepers never expire one quote twice."""
+    now = utcnow()
+    due = await Quote.filter(
+        status__in=list(rules.EXPIRING_STATUSES), expires_at__lte=now
+    ).order_by("expires_at").limit(limit).values_list("id", flat=True)
+    expired = 0
+    for quote_id in due:
+        async with unit_of_work(deps) as pending:
+            quote = await Quote.filter(id=quote_id).select_for_update().first()
+            if quote is None:
+                continue
+            outcome = rules.expire(quote_state(quote, []), now)
+            if outcome is None:
+                continue
+            status_from = quote.status
+            quote.status = outcome.status
+            quote.awaiting = None
+            quote.recallable = False
+            await record(
+                quote,
+                pending,
+                kind=MessageKind.EXPIRY,
+                author=Author.SYSTEM,
+                author_name=None,
+                body=None,
+                now=now,
+                status_from=status_from,
+            )
+            await email_customer(deps, quote, "quote_expired", now)
+            expired += 1
+    return expired

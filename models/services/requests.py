@@ -1,0 +1,178 @@
+"""Quote requests: staff put out a link, the customer fills in the form and submits it."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.expressions import F
+
+from models import chain
+from models import negotiation as rules
+from models import validation as v
+from models.enums import Author, MessageKind
+from models.errors import DomainError, ErrorCode
+from models.organization import Organization
+from models.quote import Quote
+from models.services import idempotency, intake
+from models.services.caller import NEGOTIATING_ROLES, Caller, Deps
+from models.services.journal import (
+    line_state,
+    lock_quote,
+    quote_state,
+    record,
+    unit_of_work,
+    utcnow,
+)
+from models.services.mailing import customer_link, email_customer
+
+
+@dataclass(frozen=True)
+class QuoteRequestIn:
+    customer_name: str | None = None
+    customer_email: str | None = None
+    message: str | None = None
+    expires_at: datetime | None = None
+    send_email: bool = True
+
+
+async def next_number(organization_id: int, counter: str, prefix: str) -> str:
+    """The organization's next document number, e.g. Q-000123 (under the caller's transaction)."""
+    await Organization.filter(id=organization_id).update(**{counter: F(counter) + 1})
+    value = await Organization.filter(id=organization_id).values_list(counter, flat=True)
+    return f"{prefix}-{value[0]:06d}"
+
+
+async def new_quote(
+    organization: Organization,
+    *,
+    status: rules.QuoteStatus,
+    source: rules.QuoteSource,
+    expires_at: datetime | None,
+    now: datetime,
+    created_by_id: int | None = None,
+    contact: intake.ContactIn | None = None,
+) -> Quote:
+    return await Quote.create(
+        organization_id=organization.id,
+        number=await next_number(organization.id, "quote_counter", "Q"),
+        status=status,
+        awaiting=None,
+        source=source,
+        contact_name=contact.name if contact else None,
+        contact_email=contact.email if contact else None,
+        contact_phone=contact.phone if contact else None,
+        currency_code=organization.currency_code,
+        link_salt=secrets.token_hex(16),
+        created_by_id=created_by_id,
+        last_hash=chain.GENESIS,
+        expires_at=expires_at,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def create_quote_request(
+    deps: Deps, caller: Caller, data: QuoteRequestIn
+) -> tuple[Quote, str]:
+    """REQUESTED: a link for the customer to list their devices; emailed unless told not to."""
+    caller.require_staff(NEGOTIATING_ROLES)
+    now = utcnow()
+    found = intake.Collector()
+    name = found.run(v.text, data.customer_name, ["input", "customerName"], limit=v.MAX_NAME)
+    email = (
+        found.run(v.email, data.customer_email, ["input", "customerEmail"])
+        if data.customer_email
+        else None
+    )
+    message = found.run(v.text, data.message, ["input", "message"], limit=v.MAX_MESSAGE)
+    if data.expires_at is not None and data.expires_at <= now:
+        found.errors.append(
+            DomainError(ErrorCode.INVALID_INPUT, "must be in the future", ["input", "expiresAt"])
+        )
+    found.raise_any()
+    async with unit_of_work(deps) as pending:
+        organization = await Organization.get(id=caller.organization_id)
+        expires_at = data.expires_at or now + timedelta(days=organization.quote_validity_days)
+        quote = await new_quote(
+            organization,
+            status=rules.QuoteStatus.REQUESTED,
+            source=rules.QuoteSource.REQUEST_LINK,
+            expires_at=expires_at,
+            now=now,
+            created_by_id=caller.staff_id,
+        )
+        quote.contact_name = name
+        quote.contact_email = email
+        await record(
+            quote,
+            pending,
+            kind=MessageKind.MESSAGE,
+            author=Author.STAFF,
+            author_name=caller.staff_name,
+            body=message,
+            now=now,
+            status_from=rules.QuoteStatus.REQUESTED,
+            staff_id=caller.staff_id,
+        )
+        if data.send_email:
+            await email_customer(
+                deps,
+                quote,
+                "quote_request",
+                now,
+                message=message,
+                expires_at=expires_at.isoformat(),
+            )
+    return quote, customer_link(deps, quote)
+
+
+@dataclass(frozen=True)
+class SubmissionIn:
+    contact: intake.ContactIn
+    devices: list[intake.DeviceIn]
+    message: str | None = None
+    idempotency_key: str | None = None
+
+
+async def submit_quote(deps: Deps, caller: Caller, quote_id: int, data: SubmissionIn) -> Quote:
+    """The customer's form, through the link: REQUESTED to SUBMITTED, awaiting the merchant."""
+    now = utcnow()
+    key = idempotency.clean_key(data.idempotency_key)
+    async with unit_of_work(deps) as pending:
+        quote = await lock_quote(caller, quote_id)
+        scope = f"submit:{quote.id}"
+        if (earlier := await idempotency.replay(quote.organization_id, scope, key)) is not None:
+            return await Quote.get(id=earlier["quoteId"])
+        rules.check(quote_state(quote, []), rules.QuoteAction.SUBMIT, caller.actor, now)
+        found = intake.Collector()
+        contact = intake.clean_contact(data.contact, ["input", "contact"], found)
+        devices = intake.clean_devices(
+            data.devices, quote.currency_code, ["input", "devices"], found
+        )
+        message = found.run(v.text, data.message, ["input", "message"], limit=v.MAX_MESSAGE)
+        found.raise_any()
+        lines = await intake.create_lines(quote, devices, by=rules.Party.CUSTOMER)
+        outcome = rules.submit(
+            quote_state(quote, []), caller.actor, [line_state(line) for line in lines], now
+        )
+        quote.status = outcome.status
+        quote.awaiting = outcome.awaiting
+        quote.contact_name = contact.name
+        quote.contact_email = contact.email
+        quote.contact_phone = contact.phone
+        quote.submitted_at = now
+        await record(
+            quote,
+            pending,
+            kind=MessageKind.SUBMISSION,
+            author=Author.CUSTOMER,
+            author_name=contact.name,
+            body=message,
+            now=now,
+            status_from=rules.QuoteStatus.REQUESTED,
+        )
+        await idempotency.remember(quote.organization_id, scope, key, {"quoteId": quote.id})
+    return quote
+

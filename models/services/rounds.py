@@ -1,0 +1,266 @@
+"""Negotiation rounds: counter offers by either side, acceptance with a typed-name signature,
+rejection, and withdrawal of an acceptance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from models import negotiation as rules
+from models import validation as v
+from models.enums import Author, MessageKind
+from models.errors import DomainError, DomainErrors, ErrorCode
+from models.quote import Acceptance, Quote, QuoteLine
+from models.services import intake
+from models.services.caller import Caller, Deps
+from models.services.journal import (
+    check_version,
+    lock_quote,
+    quote_lines,
+    quote_state,
+    record,
+    save_lines,
+    signature_part,
+    unit_of_work,
+    utcnow,
+)
+from models.services.mailing import email_customer
+
+
+@dataclass(frozen=True)
+class SignatureIn:
+    name: str
+    email: str
+    consent: bool
+
+
+def _author(caller: Caller, quote: Quote) -> tuple[Author, str | None]:
+    if caller.is_staff:
+        return Author.STAFF, caller.staff_name
+    return Author.CUSTOMER, quote.contact_name
+
+
+async def _open(
+    caller: Caller, quote_id: int, expected_version: int | None
+) -> tuple[Quote, list[QuoteLine]]:
+    quote = await lock_quote(caller, quote_id)
+    check_version(quote, expected_version)
+    return quote, await quote_lines(quote)
+
+
+async def _apply(
+    quote: Quote, lines: list[QuoteLine], outcome: rules.Outcome
+) -> rules.QuoteStatus:
+    status_from = quote.status
+    await save_lines(lines, outcome)
+    quote.status = outcome.status
+    quote.awaiting = outcome.awaiting
+    quote.recallable = outcome.recallable
+    return status_from
+
+
+def _message(text: str | None) -> str | None:
+    return v.text(text, ["input", "message"], limit=v.MAX_MESSAGE)
+
+
+async def counter_offer(
+    deps: Deps,
+    caller: Caller,
+    quote_id: int,
+    responses: Sequence[rules.LineResponse],
+    message: str | None = None,
+    expected_version: int | None = None,
+) -> Quote:
+    """The awaited party answers every line that awaits them: accept, decline or counter."""
+    now = utcnow()
+    body = _message(message)
+    async with unit_of_work(deps) as pending:
+        quote, lines = await _open(caller, quote_id, expected_version)
+        cleaned = []
+        found = intake.Collector()
+        for index, response in enumerate(responses):
+            price = response.price
+            if price is not None and price > 0:
+                price = found.run(
+                    v.money, price, quote.currency_code, ["input", "lines", str(index), "price"]
+                )
+            cleaned.append(rules.LineResponse(response.line_id, response.action, price))
+        try:
+            outcome = rules.respond(quote_state(quote, lines), caller.actor, cleaned, now)
+        except DomainErrors as refused:
+            found.errors.extend(refused.errors)
+        found.raise_any()
+        status_from = await _apply(quote, lines, outcome)
+        author, name = _author(caller, quote)
+        await record(
+            quote,
+            pending,
+            kind=MessageKind.COUNTER_OFFER,
+            author=author,
+            author_name=name,
+            body=body,
+            now=now,
+            status_from=status_from,
+            staff_id=caller.staff_id,
+            changes=outcome.changes,
+        )
+        if caller.is_staff:
+            await email_customer(
+                deps, quote, "merchant_response", now, message=body, status=quote.status.value
+            )
+    return quote
+
+
+def _terms(quote: Quote, lines: Sequence[QuoteLine], outcome: rules.Outcome) -> dict[str, Any]:
+    agreed = {line.id: line.agreed_price for line in outcome.lines}
+    accepted = [
+        line for line in outcome.lines if line.status is rules.LineStatus.ACCEPTED
+    ]
+    by_id = {line.id: line for line in lines}
+    total = sum(
+        ((agreed[line.id] or Decimal(0)) * by_id[line.id].quantity for line in accepted),
+        Decimal(0),
+    )
+    return {
+        "quoteNumber": quote.number,
+        "currencyCode": quote.currency_code,
+        "lines": [
+            {
+                "lineId": line.id,
+                "position": by_id[line.id].position,
+                "device": f"{by_id[line.id].brand} {by_id[line.id].model}",
+                "quantity": by_id[line.id].quantity,
+                "agreedPrice": str(agreed[line.id]),
+            }
+            for line in accepted
+        ],
+        "total": str(total),
+    }
+
+
+async def accept_all_remaining(
+    deps: Deps,
+    caller: Caller,
+    quote_id: int,
+    signature: SignatureIn,
+    message: str | None = None,
+    expected_version: int | None = None,
+) -> Quote:
+    """The customer accepts every pending line at the merchant's offer and signs by typed name."""
+    now = utcnow()
+    found = intake.Collector()
+    path = ["input", "signature"]
+    name = found.run(v.text, signature.name, [*path, "name"], limit=v.MAX_NAME, required=True)
+    email = found.run(v.email, signature.email, [*path, "email"])
+    body = found.run(_message, message)
+    if not signature.consent:
+        found.errors.append(
+            DomainError(
+                ErrorCode.CONSENT_REQUIRED, "tick the box to agree to the terms", [*path, "consent"]
+            )
+        )
+    found.raise_any()
+    async with unit_of_work(deps) as pending:
+        quote, lines = await _open(caller, quote_id, expected_version)
+        outcome = rules.accept_all_remaining(quote_state(quote, lines), caller.actor, now)
+        status_from = await _apply(quote, lines, outcome)
+        acceptance = Acceptance(
+            quote_id=quote.id,
+            signer_name=name,
+            signer_email=email,
+            consent=True,
+            client_ip=caller.client_ip,
+            user_agent=(caller.user_agent or "")[:500] or None,
+            terms=_terms(quote, lines, outcome),
+            signed_at=now,
+        )
+        _, event = await record(
+            quote,
+            pending,
+            kind=MessageKind.ACCEPTANCE,
+            author=Author.CUSTOMER,
+            author_name=name,
+            body=body,
+            now=now,
+            status_from=status_from,
+            changes=outcome.changes,
+            signature=signature_part(acceptance),
+        )
+        acceptance.event_id = event.id
+        acceptance.signature_hash = event.hash
+        await acceptance.save()
+        await email_customer(
+            deps,
+            quote,
+            "quote_accepted_customer",
+            now,
+            signer_name=name,
+            total_agreed=acceptance.terms["total"],
+            currency_code=quote.currency_code,
+            signature_hash=event.hash,
+        )
+    return quote
+
+
+async def reject_all_remaining(
+    deps: Deps,
+    caller: Caller,
+    quote_id: int,
+    message: str | None = None,
+    expected_version: int | None = None,
+) -> Quote:
+    """The customer declines every pending line."""
+    now = utcnow()
+    body = _message(message)
+    async with unit_of_work(deps) as pending:
+        quote, lines = await _open(caller, quote_id, expected_version)
+        outcome = rules.reject_all_remaining(quote_state(quote, lines), caller.actor, now)
+        status_from = await _apply(quote, lines, outcome)
+        await record(
+            quote,
+            pending,
+            kind=MessageKind.REJECTION,
+            author=Author.CUSTOMER,
+            author_name=quote.contact_name,
+            body=body,
+            now=now,
+            status_from=status_from,
+            changes=outcome.changes,
+        )
+    return quote
+
+
+async def withdraw_acceptance(
+    deps: Deps, caller: Caller, quote_id: int, message: str | None = None
+) -> Quote:
+    """The customer takes back an acceptance that is not converted yet."""
+    now = utcnow()
+    body = _message(message)
+    async with unit_of_work(deps) as pending:
+        quote, lines = await _open(caller, quote_id, None)
+        outcome = rules.withdraw_acceptance(quote_state(quote, lines), caller.actor, now)
+        status_from = await _apply(quote, lines, outcome)
+        withdrawn = await Acceptance.filter(quote_id=quote.id, withdrawn_at=None).values_list(
+            "id", flat=True
+        )
+        await Acceptance.filter(id__in=list(withdrawn)).update(withdrawn_at=now)
+        await record(
+            quote,
+            pending,
+            kind=MessageKind.WITHDRAWAL,
+            author=Author.CUSTOMER,
+            author_name=quote.contact_name,
+            body=body,
+            now=now,
+            status_from=status_from,
+            changes=outcome.changes,
+            extra={
+                "reopenedLines": [c.after.id for c in outcome.changes],
+                "withdrawnAcceptances": sorted(withdrawn),
+            },
+        )
+    return quote
+

@@ -1,0 +1,49 @@
+"""`sendMessage`: a free-form message in the thread, from either side."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graphql_api.context import Info
+from graphql_api.errors import attempt, not_found
+from graphql_api.ids import decode_id
+from graphql_api.loaders import MessageRecord
+from graphql_api.types.payloads import SendMessagePayload
+from graphql_api.types.thread import ThreadMessage
+from models.services import lifecycle
+
+
+@strawberry.input
+class SendMessageInput:
+    quote_id: strawberry.ID
+    body: str
+
+
+@strawberry.type
+class ThreadMutations:
+    @strawberry.mutation(
+        description="Either party: a free-form message in the thread. From a customer it notifies staff as a change request."
+    )
+    async def send_message(self, info: Info, input: SendMessageInput) -> SendMessagePayload:
+        quote_id = decode_id(input.quote_id, "Quote")
+        if quote_id is None:
+            return SendMessagePayload(message=None, user_errors=not_found(["input", "quoteId"]))
+        ctx = info.context
+        result = await attempt(lifecycle.send_message(ctx.deps, ctx.caller, quote_id, input.body))
+        if isinstance(result, list):
+            return SendMessagePayload(message=None, user_errors=result)
+        ctx.loaders.forget_quote(quote_id)
+        quote = await ctx.loaders.quote_by_id.load(quote_id)
+        assert quote is not None
+        record = MessageRecord(
+            id=result.id,
+            quote_id=quote_id,
+            kind=result.kind,
+            author=result.author,
+            author_name=result.author_name,
+            body=result.body,
+            created_at=result.created_at,
+        )
+        return SendMessagePayload(
+            message=ThreadMessage.from_record(record, quote.currency_code), user_errors=[]
+        )
