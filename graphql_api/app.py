@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -22,16 +22,13 @@ from tortoise import connections
 from graphql_api import db
 from graphql_api.auth import ANONYMOUS, BadToken, resolve_viewer
 from graphql_api.context import Context
+from graphql_api.jobs import background_jobs
 from graphql_api.pubsub import Broker, create_broker
 from graphql_api.schema import schema
 from graphql_api.settings import Settings
 from models.services.caller import Deps
-from models.services.lifecycle import expire_due_quotes
 
 log = logging.getLogger("tradequote")
-
-SWEEP_INTERVAL_SECONDS = 30.0
-
 
 def client_ip(request: Request | WebSocket) -> str | None:
     return request.client.host if request.client else None
@@ -85,16 +82,6 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"ready": True})
 
 
-async def _every(interval: float, job: Callable[[], Awaitable[object]], stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            await job()
-        except Exception:
-            log.exception("background job failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval)
-
-
 def create_app(settings: Settings | None = None, *, background: bool = True) -> Starlette:
     """The application. `background=False` leaves out the sweepers (for tests that drive them)."""
     settings = settings or Settings.from_env()
@@ -105,22 +92,15 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.connect(settings.database_url)
         await broker.start()
-        stop = asyncio.Event()
-        tasks = []
-        if background:
-            tasks.append(
-                asyncio.create_task(
-                    _every(SWEEP_INTERVAL_SECONDS, lambda: expire_due_quotes(view.deps), stop)
-                )
-            )
         try:
-            yield
+            async with (
+                background_jobs(settings, view.deps) if background else contextlib.nullcontext()
+            ):
+                gc.collect()
+                gc.freeze()
+                yield
         finally:
-            stop.set()
             await broker.stop()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
             await db.close()
 
     app = Starlette(

@@ -1,4 +1,4 @@
-"""The `tradequote` command: serve, migrate, create-organization, export-schema."""
+"""The `tradequote` command: serve, worker, migrate, create-organization, export-schema."""
 
 from __future__ import annotations
 
@@ -61,6 +61,36 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """The outbox sender and expiry sweeper without HTTP, for a dedicated worker process."""
+    import signal
+
+    from graphql_api.jobs import background_jobs
+    from graphql_api.pubsub import create_broker
+    from models.services.caller import Deps
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        broker = create_broker(settings.database_url)
+        await db.connect(settings.database_url)
+        await broker.start()
+        deps = Deps(bus=broker, secret_key=settings.secret_key, public_url=settings.public_url)
+        try:
+            async with background_jobs(settings, deps):
+                print("worker running; Ctrl-C to stop", flush=True)
+                await stop.wait()
+        finally:
+            await broker.stop()
+            await db.close()
+
+    _migrate(settings)
+    asyncio.run(run())
+    return 0
+
+
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     _migrate(settings)
     print("migrations applied")
@@ -100,6 +130,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--demo", action="store_true", help="load a demo organization first")
     serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="send queued email and expire quotes, no HTTP")
+    worker.set_defaults(func=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="apply migrations")
     migrate.set_defaults(func=cmd_migrate)

@@ -1,0 +1,43 @@
+"""Background work every replica runs safely: the outbox sender and the expiry sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from graphql_api.mail.sender import OutboxSender
+from graphql_api.settings import Settings
+from models.services.caller import Deps
+from models.services.lifecycle import expire_due_quotes
+
+log = logging.getLogger("tradequote.jobs")
+
+SWEEP_INTERVAL_SECONDS = 30.0
+
+
+async def _every(interval: float, job: Callable[[], Awaitable[object]], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await job()
+        except Exception:
+            log.exception("background job failed; retrying")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+
+
+@contextlib.asynccontextmanager
+async def background_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]:
+    """Run the sender and the sweeper until the block exits, then let them finish their step."""
+    stop = asyncio.Event()
+    sender = OutboxSender(settings)
+    tasks = [
+        asyncio.create_task(sender.run_forever(stop)),
+        asyncio.create_task(_every(SWEEP_INTERVAL_SECONDS, lambda: expire_due_quotes(deps), stop)),
+    ]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
