@@ -400,13 +400,13 @@ def respond(
     new_lines = []
     answers = {response.line_id: response for response in responses}
     for line in state.lines:
-        response = answers.get(line.id)
-        if response is None:
+        answer = answers.get(line.id)
+        if answer is None:
             new_lines.append(line)
             continue
-        after = _answer(line, party, other, response)
-        price = response.price if response.action is LineAction.COUNTER else after.agreed_price
-        changes.append(Change(party, response.action, price, line, after))
+        after = _answer(line, party, other, answer)
+        price = answer.price if answer.action is LineAction.COUNTER else after.agreed_price
+        changes.append(Change(party, answer.action, price, line, after))
         new_lines.append(after)
     status, awaiting = settle(new_lines)
     recallable = party is Party.MERCHANT and awaiting is Party.CUSTOMER
