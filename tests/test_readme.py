@@ -1,0 +1,89 @@
+"""The README's worked example, run as written against a real `tradequote serve`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import create_postgres_database, drop_postgres_database, BACKENDS
+from tests.server import cli, environment, serving
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+STEP = re.compile(
+    r"<!-- as: (?P<who>owner|customer) -->\s*```graphql\n(?P<query>.*?)```\s*```json\n(?P<variables>.*?)```",
+    re.S,
+)
+
+
+def readme_steps() -> list[tuple[str, str, str]]:
+    return [(m["who"], m["query"], m["variables"]) for m in STEP.finditer(README.read_text())]
+
+
+def test_readme_has_the_whole_loop() -> None:
+    operations = [re.search(r"(mutation|query) (\w+)", q)[2] for _, q, _ in readme_steps()]  # type: ignore[index]
+    assert operations == [
+        "CreateRequest", "Submit", "Counter", "Counter", "Counter",
+        "Accept", "Withdraw", "Accept", "Convert", "Thread",
+    ]
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_for_server(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    if request.param == "postgres":
+        url = await create_postgres_database()
+        yield url
+        await drop_postgres_database(url)
+    else:
+        yield f"sqlite://{tmp_path / 'readme.db'}"
+
+
+async def test_readme_example_runs_against_tradequote_serve(database_for_server: str, tmp_path: Path) -> None:
+    env = environment(database_for_server, tmp_path)
+    with serving(env, tmp_path) as base:
+        created = json.loads(
+            cli(["create-organization", "--name", "Acme Phones", "--slug", "acme",
+                 "--owner-email", "owner@acme.example", "--json"], env, tmp_path)
+        )
+        tokens = {"owner": created["ownerToken"]}
+        values: dict[str, str] = {}
+        results = []
+        for who, query, variables in readme_steps():
+            for name, value in values.items():
+                variables = variables.replace(f"<{name}>", value)
+            assert "<" not in variables, f"unfilled placeholder in {variables}"
+            response = httpx.post(
+                f"{base}/graphql",
+                json={"query": query, "variables": json.loads(variables)},
+                headers={"Authorization": f"Bearer {tokens[who]}"},
+                timeout=30,
+            )
+            body = response.json()
+            assert "errors" not in body, body
+            (payload,) = body["data"].values()
+            assert payload.get("userErrors", []) == [], payload
+            results.append(payload)
+            if "url" in payload:
+                values["quote id"] = payload["quote"]["id"]
+                tokens["customer"] = payload["url"].rsplit("/", 1)[1]
+            if payload.get("quote", {}).get("lines") and "phone line id" not in values:
+                values["phone line id"] = payload["quote"]["lines"][0]["id"]
+                values["tablet line id"] = payload["quote"]["lines"][1]["id"]
+
+    submitted, merchant, customer, _, accepted, withdrawn, again, converted, story = [
+        r.get("quote", r) for r in results[1:]
+    ]
+    assert submitted["status"] == "SUBMITTED" and submitted["totals"]["asking"]["amount"] == "1250.00"
+    assert [l["status"] for l in merchant["lines"]] == ["PENDING", "ACCEPTED"]
+    assert customer["awaiting"] == "MERCHANT"
+    assert accepted["status"] == "ACCEPTED" and accepted["acceptance"]["valid"] is True
+    assert accepted["totals"]["agreed"]["amount"] == "1205.00"
+    assert withdrawn["status"] == "NEGOTIATING" and withdrawn["acceptance"]["withdrawnAt"]
+    assert again["status"] == "ACCEPTED" and again["acceptance"]["valid"] is True
+    assert converted["status"] == "CONVERTED"
+    assert results[8]["buyOrder"]["total"] == {"amount": "1205.00", "currencyCode": "USD"}
+    assert story["thread"]["totalCount"] == 9
