@@ -6,6 +6,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -17,15 +18,29 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
 from graphql_api import db
 from graphql_api.auth import ANONYMOUS, BadToken, resolve_viewer
 from graphql_api.context import Context
+from graphql_api.customer_page import customer_page
+from graphql_api.downloads import download_endpoint
 from graphql_api.jobs import background_jobs
+from graphql_api.live import Live
 from graphql_api.pubsub import Broker, create_broker
 from graphql_api.schema import schema
 from graphql_api.settings import Settings
+from graphql_api.shutdown import drain_before_exit
+from graphql_api.websocket import (
+    LegacyWSHandler,
+    TextWebSocketAdapter,
+    TransportWSHandler,
+    allowed_origins,
+    authenticate,
+)
+from models.organization import Organization
 from models.services.caller import Deps
 
 log = logging.getLogger("tradequote")
@@ -37,14 +52,24 @@ def client_ip(request: Request | WebSocket) -> str | None:
 class GraphQLView(GraphQL[Context, None]):
     """GraphQL over HTTP and WebSocket with our typed context and orjson encoding."""
 
+    websocket_adapter_class = TextWebSocketAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(self, settings: Settings, broker: Broker) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
             allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
+            keep_alive=True,  # the legacy protocol's "ka" messages
+            keep_alive_interval=15,
+            allowed_origins=allowed_origins(settings),
         )
         self.settings = settings
         self.deps = Deps(bus=broker, secret_key=settings.secret_key, public_url=settings.public_url)
+        self.live = Live(broker)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         context = Context(
@@ -55,6 +80,7 @@ class GraphQLView(GraphQL[Context, None]):
             user_agent=request.headers.get("user-agent"),
             request=request,
             response=response,
+            live=self.live,
         )
         if isinstance(request, Request):
             try:
@@ -65,8 +91,26 @@ class GraphQLView(GraphQL[Context, None]):
                 context.auth_error = str(error)
         return context
 
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        context.viewer = await authenticate(context.connection_params, self.settings.secret_key)
+        return UNSET
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+async def logo(request: Request) -> Response:
+    """An organization's logo, public like its trade-in page."""
+    row = await Organization.filter(slug=request.path_params["slug"][:64]).values(
+        "logo", "logo_content_type"
+    )
+    if not row or not row[0]["logo"]:
+        return PlainTextResponse("Not Found", status_code=404)
+    return Response(
+        row[0]["logo"],
+        media_type=row[0]["logo_content_type"],
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 async def healthz(request: Request) -> Response:
@@ -98,7 +142,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             ):
                 gc.collect()
                 gc.freeze()
-                yield
+                with drain_before_exit(view.live.drain):
+                    yield
         finally:
             await broker.stop()
             await db.close()
@@ -107,6 +152,9 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
+            Route("/downloads/{kind}/{object_id}", download_endpoint(settings)),
+            Route("/q/{token}", customer_page(view.deps)),
+            Route("/organizations/{slug}/logo", logo),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
@@ -123,4 +171,5 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.state.settings = settings
     app.state.broker = broker
     app.state.deps = view.deps
+    app.state.live = view.live
     return app

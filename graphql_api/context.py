@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -11,6 +12,20 @@ from graphql_api.auth import Viewer
 from graphql_api.loaders import Loaders
 from graphql_api.settings import Settings
 from models.services.caller import Caller, Deps
+
+if TYPE_CHECKING:
+    from graphql_api.live import Live
+
+_operation_loaders: ContextVar[Loaders | None] = ContextVar("operation_loaders", default=None)
+
+
+def use_loaders(loaders: Loaders | None) -> None:
+    """Resolve the rest of the current operation (its asyncio task) with `loaders` (None: the
+    context's own).
+
+    A WebSocket connection keeps one context for its whole life; each operation on it, and each
+    event a subscription delivers, is resolved with loaders of its own instead."""
+    _operation_loaders.set(loaders)
 
 
 @dataclass
@@ -24,7 +39,21 @@ class Context:
     user_agent: str | None = None
     request: Any = None
     response: Any = None
-    loaders: Loaders = field(default_factory=Loaders)
+    "WebSocket only: the `connection_init` payload, e.g. {\"Authorization\": \"Bearer …\"}."
+    connection_params: dict[str, Any] | None = None
+    "WebSocket only: the broker and the per-event loaders that subscriptions use."
+    live: Live | None = None
+    _request_loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        """The request's loaders, made on first use (a WebSocket context never needs its own)."""
+        scoped = _operation_loaders.get()
+        if scoped is not None:
+            return scoped
+        if self._request_loaders is None:
+            self._request_loaders = Loaders()
+        return self._request_loaders
 
     @property
     def caller(self) -> Caller:

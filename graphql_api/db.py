@@ -12,6 +12,8 @@ MODEL_MODULES = [
     "models.quote",
     "models.buy_order",
     "models.outbox",
+    "models.notification",
+    "models.engagement",
 ]
 
 
@@ -52,8 +54,10 @@ def _connection(database_url: str) -> str | dict[str, Any]:
 
 async def migrate(database_url: str) -> None:
     """Apply every pending migration, then close the migration connections."""
-    await run_migrations(config=tortoise_config(database_url))
-    await Tortoise.close_connections()
+    try:
+        await run_migrations(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()
 
 
 async def connect(database_url: str) -> None:

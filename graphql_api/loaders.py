@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
+from tortoise.functions import Max
 
 from models.buy_order import BuyOrder, BuyOrderLine
 from models.enums import (
@@ -24,6 +25,7 @@ from models.enums import (
     PayoutMethod,
 )
 from models.negotiation import LineAction, LineStatus, Party, QuoteSource, QuoteStatus, StaffRole
+from models.notification import Notification, NotificationKind, NotificationRead
 from models.organization import Organization, StaffMember
 from models.quote import Acceptance, DeviceUnit, LineChange, Quote, QuoteLine, ThreadMessage
 from models.services.journal import chain_is_valid
@@ -175,6 +177,16 @@ class BuyOrderLineRecord:
     total: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class NotificationRecord:
+    id: int
+    organization_id: int
+    quote_id: int | None
+    kind: NotificationKind
+    message: str
+    created_at: datetime
+
+
 def records(record: type[R], rows: Iterable[dict[str, Any]]) -> list[R]:
     return [record(**row) for row in rows]
 
@@ -218,6 +230,11 @@ class Loaders:
         self.chain_valid_by_quote = DataLoader(self._chain_valid)
         self.buy_order_by_quote = DataLoader(self._buy_orders)
         self.buy_order_lines_by_order = DataLoader(self._buy_order_lines)
+        self.last_message_id_by_quote = DataLoader(self._last_message_ids)
+        self.notification_by_id = DataLoader(self._notifications)
+        "Keyed by (staff id, notification id): when that staff member read it, or None."
+        self.read_at_by_staff = DataLoader(self._read_at)
+        self.last_notification_id_by_organization = DataLoader(self._last_notification_ids)
 
     def forget_quote(self, quote_id: int) -> None:
         """After a write: drop everything cached about the quote."""
@@ -304,3 +321,35 @@ class Loaders:
             *columns(BuyOrderLineRecord)
         )
         return grouped(records(BuyOrderLineRecord, rows), lambda r: r.buy_order_id, order_ids)
+
+    async def _last_message_ids(self, quote_ids: Sequence[int]) -> list[int]:
+        rows = (
+            await ThreadMessage.filter(quote_id__in=quote_ids)
+            .annotate(last=Max("id"))
+            .group_by("quote_id")
+            .values("quote_id", "last")
+        )
+        last = {row["quote_id"]: row["last"] for row in rows}
+        return [last.get(k, 0) for k in quote_ids]
+
+    async def _notifications(self, ids: Sequence[int]) -> list[NotificationRecord | None]:
+        rows = await _values(Notification, NotificationRecord, id__in=ids)
+        return by_key(rows, lambda r: r.id, ids)
+
+    async def _read_at(self, keys: Sequence[tuple[int, int]]) -> list[datetime | None]:
+        rows = await NotificationRead.filter(
+            staff_id__in={staff for staff, _ in keys},
+            notification_id__in=[notification for _, notification in keys],
+        ).values("staff_id", "notification_id", "read_at")
+        read = {(row["staff_id"], row["notification_id"]): row["read_at"] for row in rows}
+        return [read.get(key) for key in keys]
+
+    async def _last_notification_ids(self, organization_ids: Sequence[int]) -> list[int]:
+        rows = (
+            await Notification.filter(organization_id__in=organization_ids)
+            .annotate(last=Max("id"))
+            .group_by("organization_id")
+            .values("organization_id", "last")
+        )
+        last = {row["organization_id"]: row["last"] for row in rows}
+        return [last.get(k, 0) for k in organization_ids]

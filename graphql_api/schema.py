@@ -6,25 +6,54 @@ from collections.abc import Iterator
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, SchemaExtension, ValidationCache
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 
 from graphql_api.errors import unauthenticated
+from graphql_api.live import ExecutionContext, LoadersPerOperation
 from graphql_api.types.buy_order import BuyOrder
+from graphql_api.types.notification import Notification
 from graphql_api.types.organization import Organization, StaffMember
 from graphql_api.types.quote import Quote, QuoteLine
 from graphql_api.types.thread import ThreadMessage
+from resolvers.branding import BrandingMutations
 from resolvers.buy_orders import BuyOrderMutations
+from resolvers.engagement import EngagementQueries, SharingMutations
+from resolvers.live import QuoteSubscriptions
 from resolvers.negotiation import NegotiationMutations
+from resolvers.notifications import (
+    NotificationMutations,
+    NotificationQueries,
+    NotificationSubscriptions,
+)
 from resolvers.organization import OrganizationQueries
 from resolvers.quotes import QuoteQueries
 from resolvers.requests import RequestMutations
 from resolvers.thread import ThreadMutations
 
-Query = merge_types("Query", (OrganizationQueries, QuoteQueries))
-Mutation = merge_types(
-    "Mutation", (RequestMutations, NegotiationMutations, BuyOrderMutations, ThreadMutations)
+Query = merge_types(
+    "Query", (OrganizationQueries, QuoteQueries, NotificationQueries, EngagementQueries)
 )
+Mutation = merge_types(
+    "Mutation",
+    (
+        RequestMutations,
+        NegotiationMutations,
+        BuyOrderMutations,
+        ThreadMutations,
+        NotificationMutations,
+        SharingMutations,
+        BrandingMutations,
+    ),
+)
+Subscription = merge_types("Subscription", (QuoteSubscriptions, NotificationSubscriptions))
 
 
 class Authentication(SchemaExtension):
@@ -44,9 +73,12 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Quote, QuoteLine, ThreadMessage, BuyOrder, Organization, StaffMember],
+        subscription=Subscription,
+        types=[Quote, QuoteLine, ThreadMessage, BuyOrder, Organization, StaffMember, Notification],
+        execution_context_class=ExecutionContext,
         extensions=[
             Authentication,
+            LoadersPerOperation,
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
             lambda: QueryDepthLimiter(max_depth=12),

@@ -26,6 +26,8 @@ class Settings:
     mail_dir: str = "mail"
     env: str = "development"
     cors_origins: tuple[str, ...] = ()
+    "Seconds a WebSocket may stay open without sending `connection_init`."
+    ws_init_timeout: float = 10.0
 
     @property
     def production(self) -> bool:

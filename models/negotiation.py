@@ -227,8 +227,8 @@ def _refuse(message: str) -> DomainError:
     return DomainError(ErrorCode.INVALID_STATE, message)
 
 
-def check(state: QuoteState, action: QuoteAction, actor: Actor, now: datetime) -> None:
-    """Raise Forbidden or DomainError unless `actor` may take `action` on `state` at `now`."""
+def permit(action: QuoteAction, actor: Actor) -> None:
+    """Raise Forbidden unless `actor` (customer, or staff of their role) may ever take `action`."""
     if actor.party is Party.CUSTOMER and action not in CUSTOMER_ACTIONS:
         raise Forbidden(f"customers cannot {action.name.lower()}")
     if actor.party is Party.MERCHANT:
@@ -237,6 +237,10 @@ def check(state: QuoteState, action: QuoteAction, actor: Actor, now: datetime) -
     if actor.party is None:
         raise Forbidden("the server acts only through expiry")
 
+
+def check(state: QuoteState, action: QuoteAction, actor: Actor, now: datetime) -> None:
+    """Raise Forbidden or DomainError unless `actor` may take `action` on `state` at `now`."""
+    permit(action, actor)
     status = state.status
     if is_expired(state, now) or status is QuoteStatus.EXPIRED:
         if action is A.DOWNLOAD_PDF and state.lines:

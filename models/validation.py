@@ -27,6 +27,11 @@ def minor_units(currency_code: str) -> int:
     return MINOR_UNITS.get(currency_code, 2)
 
 
+def quantize(amount: Decimal, currency_code: str) -> Decimal:
+    """An amount to the currency's minor unit, e.g. 1000.000 USD to 1000.00."""
+    return amount.quantize(Decimal(1).scaleb(-minor_units(currency_code)))
+
+
 def money(value: Decimal, currency_code: str, path: Path, *, allow_zero: bool = False) -> Decimal:
     """A positive amount with no more decimals than the currency has, quantized to them."""
     try:
@@ -44,7 +49,7 @@ def money(value: Decimal, currency_code: str, path: Path, *, allow_zero: bool = 
         raise DomainError(
             ErrorCode.INVALID_INPUT, f"{currency_code} has {places} decimal places", path
         )
-    return value.quantize(Decimal(1).scaleb(-places))
+    return quantize(value, currency_code)
 
 
 def quantity(value: int, path: Path) -> int:

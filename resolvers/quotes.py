@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from graphql_api.context import Info
 from graphql_api.errors import unauthenticated
@@ -13,13 +13,15 @@ from graphql_api.loaders import MessageRecord, QuoteRecord, columns, records
 from graphql_api.types.buy_order import BuyOrder
 from graphql_api.types.common import Node
 from graphql_api.types.enums import Party, QuoteStatus
+from graphql_api.types.notification import Notification
 from graphql_api.types.organization import StaffMember, load_organization
 from graphql_api.types.quote import (
     Quote,
     QuoteConnection,
     QuoteLine,
     load_quote,
-    load_quote_by_global_id,
+    open_quote,
+    open_quote_by_global_id,
     quote_connection,
 )
 from graphql_api.types.thread import ThreadConnection, ThreadMessage, load_thread
@@ -51,7 +53,7 @@ def _scope(info: Info) -> Q:
     if caller.customer_email is not None:
         return Q(
             organization_id=caller.organization_id,
-            contact_email=caller.customer_email,
+            contact_email__iexact=caller.customer_email,
         ) & ~Q(status=Status.DRAFT)
     raise unauthenticated()
 
@@ -72,7 +74,8 @@ def _filtered(scope: Q, filter: QuoteFilter | None) -> Q:
             | Q(contact_email__icontains=search)
         )
         if len(digits) >= 4 and digits == search.replace(" ", ""):
-            match |= Q(id__in=DeviceUnit.filter(imei__contains=digits).values("quote_id"))
+            units = DeviceUnit.filter(imei__contains=digits).values("quote_id")
+            match |= Q(id__in=Subquery(units))
         scope &= match
     return scope
 
@@ -84,8 +87,11 @@ async def _node(info: Info, global_id: str) -> Node | None:
     type_name, pk = decoded
     loaders = info.context.loaders
     if type_name == "Quote":
-        return await load_quote(info, pk)
+        return await open_quote(info, pk)
     if type_name == "Organization":
+        # public by slug, but not to be enumerated by ID: only the viewer's own
+        if pk != info.context.viewer.organization_id:
+            return None
         return await load_organization(info, pk)
     if type_name == "QuoteLine":
         row = await LineRow.filter(id=pk).values("quote_id")
@@ -108,6 +114,12 @@ async def _node(info: Info, global_id: str) -> Node | None:
             return None
         record = await loaders.buy_order_by_quote.load(row[0]["quote_id"])
         return None if record is None else BuyOrder.from_record(record)
+    if type_name == "Notification":
+        notice = await loaders.notification_by_id.load(pk)
+        caller = info.context.caller
+        if notice is None or not caller.is_staff or notice.organization_id != caller.organization_id:
+            return None
+        return Notification.from_record(notice)
     if type_name == "StaffMember":
         record = await loaders.staff_by_id.load(pk)
         caller = info.context.caller
@@ -125,7 +137,7 @@ class QuoteQueries:
 
     @strawberry.field
     async def quote(self, info: Info, id: strawberry.ID) -> Quote | None:
-        return await load_quote_by_global_id(info, id)
+        return await open_quote_by_global_id(info, id)
 
     @strawberry.field(
         description="Staff: the organization's quotes, newest first. Portal: that customer's quotes."
@@ -158,7 +170,7 @@ class QuoteQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> ThreadConnection:
-        quote = await load_quote_by_global_id(info, quote_id)
+        quote = await open_quote_by_global_id(info, quote_id)
         if quote is None:
             raise GraphQLError("No such quote.", extensions={"code": "NOT_FOUND"})
         return await load_thread(info, quote._record, first, after)

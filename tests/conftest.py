@@ -7,20 +7,20 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 import pytest
-
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from graphql_api import db
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
 from tests.client import Api, Org, make_org
+from tests.live import serving
+from tests.mailcatcher import catcher  # noqa: F401 - a real SMTP server, as a fixture
 
 POSTGRES_URL = os.environ.get("TRADEQUOTE_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -105,6 +105,13 @@ async def api(app: Any) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield Api(client)
+
+
+@pytest.fixture(scope="session")
+async def live_url(app: Any) -> AsyncIterator[str]:
+    """The app served by uvicorn on 127.0.0.1: its ws:// URL, for subscriptions."""
+    async with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests import documents as doc
 from tests.client import Api, Org
-from tests.flow import CONTACT, accepted, request_link, respond, submitted
+from tests.flow import CONTACT, request_link, respond, submitted
 
 
 async def test_request_submit_counter_accept_withdraw_accept_convert(api: Api, org: Org) -> None:

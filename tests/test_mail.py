@@ -11,7 +11,6 @@ import asyncio
 import base64
 import email
 import secrets
-import socket
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from email.message import EmailMessage
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from graphql_api.mail.attachments import (
     register_attachment_renderer,
@@ -34,73 +32,13 @@ from graphql_api.mail.transport import SmtpConfig, parse_smtp_url
 from graphql_api.settings import ConfigurationError, Settings
 from models.organization import Organization
 from models.outbox import OutboxEmail, OutboxStatus, enqueue_email
+from tests.mailcatcher import MailCatcher
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
 LINK = "https://tq.example/q/tql_abc?x=1&y=2"
 MAIL_FROM = "Tradequote <no-reply@tq.example>"
-
-
-# A real SMTP server
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class MailCatcher:
-    """aiosmtpd on a fixed port that can be stopped and started again; refuses `bounce*`."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.received: list[EmailMessage] = []
-        self.delay = 0.0
-        self._controller: Controller | None = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._controller = Controller(
-            self, hostname="127.0.0.1", port=self.port, server_hostname="catcher.test"
-        )
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if address.startswith("bounce"):
-            return "550 5.1.1 No such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        message = email.message_from_bytes(envelope.content, policy=default_policy)
-        assert isinstance(message, EmailMessage)
-        self.received.append(message)
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.received if address in str(m["To"])]
-
-
-@pytest.fixture
-def catcher() -> Iterator[MailCatcher]:
-    server = MailCatcher()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

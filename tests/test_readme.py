@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import create_postgres_database, drop_postgres_database, BACKENDS
+from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database
 from tests.server import cli, environment, serving
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -42,6 +42,7 @@ from graphql_api.mail.transport import (
 from graphql_api.settings import Settings
 from models.organization import Organization
 from models.outbox import OutboxEmail, OutboxStatus
+from models.services.engagement import record_email_sent
 
 logger = logging.getLogger("tradequote.mail")
 
@@ -185,9 +186,15 @@ class OutboxSender:
         await self.transport.send(OutgoingEmail(message, row.id, row.created_at))
 
     async def _sent(self, row: OutboxEmail) -> None:
-        await OutboxEmail.filter(id=row.id, status=OutboxStatus.PENDING).update(
-            status=OutboxStatus.SENT, sent_at=utcnow()
-        )
+        now = utcnow()
+        async with in_transaction():
+            updated = await OutboxEmail.filter(id=row.id, status=OutboxStatus.PENDING).update(
+                status=OutboxStatus.SENT, sent_at=now
+            )
+            context = row.context if isinstance(row.context, dict) else {}
+            quote_id = context.get("quote_id")
+            if updated and isinstance(quote_id, int) and not row.template.startswith("staff_"):
+                await record_email_sent(quote_id, row.to_address, now)
 
     async def _failed(self, row: OutboxEmail, error: str, *, permanent: bool = False) -> None:
         now = utcnow()

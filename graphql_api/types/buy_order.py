@@ -9,8 +9,8 @@ import strawberry
 
 from graphql_api.context import Info
 from graphql_api.ids import to_global_id
-from graphql_api.signing import signed_url
 from graphql_api.loaders import AcceptanceRecord, BuyOrderLineRecord, BuyOrderRecord
+from graphql_api.signing import signed_url
 from graphql_api.types.common import Money, Node, money
 from graphql_api.types.enums import Fulfillment, PaymentStatus, PayoutMethod
 from graphql_api.types.quote import Device, QuoteLine

@@ -5,6 +5,7 @@ import strawberry
 from graphql_api.auth import ViewerKind as _ViewerKind
 from models import enums as e
 from models import negotiation as n
+from models import notification as notice
 
 ViewerKind = strawberry.enum(_ViewerKind, name="ViewerKind")
 StaffRole = strawberry.enum(n.StaffRole, name="StaffRole")
@@ -27,3 +28,4 @@ PaymentStatus = strawberry.enum(
     e.PaymentStatus, name="PaymentStatus", description="What the customer's payment status banner says."
 )
 ImeiFlag = strawberry.enum(e.ImeiFlag, name="ImeiFlag")
+NotificationKind = strawberry.enum(notice.NotificationKind, name="NotificationKind")

@@ -113,7 +113,7 @@ class Viewer:
     async def quote(
         self, info: Info
     ) -> Annotated[Quote, strawberry.lazy("graphql_api.types.quote")] | None:
-        from graphql_api.types.quote import load_quote
+        from graphql_api.types.quote import open_quote
 
         quote_id = info.context.viewer.quote_id
-        return None if quote_id is None else await load_quote(info, quote_id)
+        return None if quote_id is None else await open_quote(info, quote_id)

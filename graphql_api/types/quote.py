@@ -11,6 +11,7 @@ import strawberry
 from graphql_api.context import Info
 from graphql_api.ids import decode_id, to_cursor, to_global_id
 from graphql_api.loaders import ChangeRecord, LineRecord, QuoteRecord, UnitRecord
+from graphql_api.signing import signed_url
 from graphql_api.types.common import Money, Node, PageInfo, money
 from graphql_api.types.enums import (
     CarrierLock,
@@ -27,10 +28,12 @@ from graphql_api.types.enums import (
 from graphql_api.types.organization import Organization, load_organization
 from models import enums as e
 from models import negotiation as rules
+from models.services.engagement import record_view
 from models.services.journal import can_see
 
 if TYPE_CHECKING:
     from graphql_api.types.buy_order import Acceptance, BuyOrder
+    from graphql_api.types.engagement import EngagementTimeline
     from graphql_api.types.thread import ThreadConnection
 
 
@@ -327,6 +330,31 @@ class Quote(Node):
         state = rule_state(self._record, lines)
         return rules.available_actions(state, caller.actor, datetime.now(UTC))
 
+    @strawberry.field(
+        description="A signed, expiring URL of the quote's branded PDF; every download is recorded."
+    )
+    async def pdf_url(self, info: Info) -> str | None:
+        caller = info.context.caller
+        if not (caller.is_staff or caller.is_customer):
+            return None
+        lines = await info.context.loaders.lines_by_quote.load(self._record.id)
+        state = rule_state(self._record, lines)
+        if not rules.allowed(state, rules.QuoteAction.DOWNLOAD_PDF, caller.actor, datetime.now(UTC)):
+            return None
+        settings = info.context.settings
+        viewer = "staff" if caller.is_staff else "customer"
+        return signed_url(settings.public_url, settings.secret_key, "quote", self._record.id, viewer)
+
+    @strawberry.field(description="Staff only (null for customers): views and downloads of this quote.")
+    async def engagement(
+        self, info: Info
+    ) -> Annotated[EngagementTimeline, strawberry.lazy("graphql_api.types.engagement")] | None:
+        from graphql_api.types.engagement import load_timeline
+
+        if not info.context.caller.is_staff:
+            return None
+        return await load_timeline(self._record.id)
+
     @strawberry.field(description="The typed-name e-signature recorded when the customer accepted.")
     async def acceptance(
         self, info: Info
@@ -358,6 +386,19 @@ async def load_quote(info: Info, quote_id: int | None) -> Quote | None:
 
 async def load_quote_by_global_id(info: Info, global_id: str) -> Quote | None:
     return await load_quote(info, decode_id(global_id, "Quote"))
+
+
+async def open_quote(info: Info, quote_id: int | None) -> Quote | None:
+    """The quote as a root field opens it: a customer's read is a VIEW on its timeline."""
+    quote = await load_quote(info, quote_id)
+    caller = info.context.caller
+    if quote is not None and caller.is_customer:
+        await record_view(info.context.deps, caller, quote._record.id, quote._record.organization_id)
+    return quote
+
+
+async def open_quote_by_global_id(info: Info, global_id: str) -> Quote | None:
+    return await open_quote(info, decode_id(global_id, "Quote"))
 
 
 @strawberry.type

@@ -53,6 +53,8 @@ class Caller:
         return party
 
     def require_staff(self, roles: frozenset[StaffRole] | None = None) -> None:
+        if self.is_customer:
+            raise Forbidden("this is for the merchant's staff")
         if not self.is_staff:
             raise Unauthenticated("a staff token is required")
         if roles is not None and self.role not in roles:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from models import negotiation as rules
+from models import validation as v
 from models.buy_order import BuyOrder, BuyOrderLine
 from models.enums import Author, Fulfillment, MessageKind, PayoutMethod
 from models.organization import Organization
 from models.quote import Quote
 from models.services import idempotency
 from models.services.caller import Caller, Deps
-from models.services.journal import lock_quote, quote_lines, quote_state, record, unit_of_work, utcnow
+from models.services.journal import (
+    lock_quote,
+    quote_lines,
+    quote_state,
+    record,
+    unit_of_work,
+    utcnow,
+)
 from models.services.mailing import email_customer
 from models.services.requests import next_number
 
@@ -31,13 +40,17 @@ async def convert_to_buy_order(
     key = idempotency.clean_key(data.idempotency_key)
     async with unit_of_work(deps) as pending:
         quote = await lock_quote(caller, quote_id)
+        rules.permit(rules.QuoteAction.CONVERT_TO_BUY_ORDER, caller.actor)  # before any replay
         scope = f"convert:{quote.id}"
         if (earlier := await idempotency.replay(quote.organization_id, scope, key)) is not None:
             return quote, await BuyOrder.get(id=earlier["buyOrderId"])
         lines = await quote_lines(quote)
         outcome = rules.convert(quote_state(quote, lines), caller.actor, now)
         accepted = [line for line in lines if line.status is rules.LineStatus.ACCEPTED]
-        total = sum((line.agreed_price * line.quantity for line in accepted), start=0)
+        total = v.quantize(
+            sum((line.agreed_price * line.quantity for line in accepted), Decimal(0)),
+            quote.currency_code,
+        )
         order = await BuyOrder.create(
             organization_id=quote.organization_id,
             quote_id=quote.id,

@@ -16,6 +16,7 @@ from models.services.journal import (
     utcnow,
 )
 from models.services.mailing import email_customer
+from models.services.notifications import NotificationKind, notify_staff
 
 
 async def send_message(deps: Deps, caller: Caller, quote_id: int, body: str) -> ThreadMessage:
@@ -39,6 +40,8 @@ async def send_message(deps: Deps, caller: Caller, quote_id: int, body: str) -> 
         )
         if caller.is_staff and quote.status is not rules.QuoteStatus.DRAFT:
             await email_customer(deps, quote, "staff_message", now, message=text)
+        elif not caller.is_staff:
+            await notify_staff(pending, quote, NotificationKind.CHANGES_REQUESTED, now, message=text)
     return message
 
 
@@ -103,5 +106,6 @@ async def expire_due_quotes(deps: Deps, limit: int = 100) -> int:
                 status_from=status_from,
             )
             await email_customer(deps, quote, "quote_expired", now)
+            await notify_staff(pending, quote, NotificationKind.QUOTE_EXPIRED, now)
             expired += 1
     return expired

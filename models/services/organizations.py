@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import re
+from dataclasses import dataclass
 
+from PIL import Image
 from tortoise.transactions import in_transaction
 
 from models import validation as v
 from models.errors import DomainError, ErrorCode
 from models.negotiation import StaffRole
 from models.organization import Organization, StaffMember
+from models.services.caller import Caller
+from models.services.intake import Collector
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -34,3 +39,76 @@ async def create_organization(
             organization=organization, name=staff_name, email=email, role=StaffRole.OWNER
         )
     return organization, owner
+
+
+MAX_LOGO_BYTES = 512 * 1024
+MAX_LOGO_SIDE = 4096
+COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
+BRANDING_ROLES = frozenset({StaffRole.OWNER, StaffRole.MANAGER})
+
+
+@dataclass(frozen=True)
+class BrandingIn:
+    """None leaves a field as it is; an empty string clears it."""
+
+    logo: bytes | None = None
+    remove_logo: bool = False
+    accent_color: str | None = None
+    headline: str | None = None
+    footer_text: str | None = None
+    pickup_instructions: str | None = None
+    receiving_address: str | None = None
+
+
+def logo_content_type(data: bytes, path: list[str]) -> str:
+    """The content type of a PNG or JPEG logo that decodes and is of a sane size."""
+    if len(data) > MAX_LOGO_BYTES:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"a logo is at most {MAX_LOGO_BYTES // 1024} KB", path)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            width, height = image.size
+            image.verify()
+    except (OSError, SyntaxError, Image.DecompressionBombError):
+        raise DomainError(ErrorCode.INVALID_INPUT, "the logo is not a PNG or JPEG image", path) from None
+    if kind not in LOGO_TYPES:
+        raise DomainError(ErrorCode.INVALID_INPUT, "the logo is not a PNG or JPEG image", path)
+    if max(width, height) > MAX_LOGO_SIDE:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"a logo is at most {MAX_LOGO_SIDE} px a side", path)
+    return LOGO_TYPES[kind]
+
+
+async def update_branding(caller: Caller, data: BrandingIn) -> Organization:
+    caller.require_staff(BRANDING_ROLES)
+    found = Collector()
+    path = ["input"]
+    changes: dict[str, object] = {}
+    if data.logo is not None:
+        content_type = found.run(logo_content_type, data.logo, [*path, "logo"])
+        changes.update(logo=data.logo, logo_content_type=content_type)
+    elif data.remove_logo:
+        changes.update(logo=None, logo_content_type=None)
+    if data.accent_color is not None:
+        if data.accent_color and not COLOR.match(data.accent_color):
+            found.errors.append(
+                DomainError(ErrorCode.INVALID_INPUT, "a colour like #0a7d5a", [*path, "accentColor"])
+            )
+        changes["accent_color"] = data.accent_color or None
+    for name, limit in (
+        ("headline", 200),
+        ("footer_text", 500),
+        ("pickup_instructions", 2000),
+        ("receiving_address", 500),
+    ):
+        value = getattr(data, name)
+        if value is not None:
+            field = "".join(p.title() if i else p for i, p in enumerate(name.split("_")))
+            changes[name] = found.run(v.text, value, [*path, field], limit=limit)
+    found.raise_any()
+    async with in_transaction():
+        organization = await Organization.filter(id=caller.organization_id).select_for_update().get()
+        for name, value in changes.items():
+            setattr(organization, name, value)
+        await organization.save()
+    return organization

@@ -17,6 +17,7 @@ from models.organization import Organization
 from models.quote import Quote
 from models.services import idempotency, intake
 from models.services.caller import NEGOTIATING_ROLES, Caller, Deps
+from models.services.engagement import log_share
 from models.services.journal import (
     line_state,
     lock_quote,
@@ -26,6 +27,7 @@ from models.services.journal import (
     utcnow,
 )
 from models.services.mailing import customer_link, email_customer
+from models.services.notifications import NotificationKind, notify_staff
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,8 @@ async def create_quote_request(
             status_from=rules.QuoteStatus.REQUESTED,
             staff_id=caller.staff_id,
         )
-        if data.send_email:
+        if data.send_email and email:
+            await log_share(quote, email, name, message, caller.staff_id, now)
             await email_customer(
                 deps,
                 quote,
@@ -142,6 +145,7 @@ async def submit_quote(deps: Deps, caller: Caller, quote_id: int, data: Submissi
     key = idempotency.clean_key(data.idempotency_key)
     async with unit_of_work(deps) as pending:
         quote = await lock_quote(caller, quote_id)
+        rules.permit(rules.QuoteAction.SUBMIT, caller.actor)  # before any replay
         scope = f"submit:{quote.id}"
         if (earlier := await idempotency.replay(quote.organization_id, scope, key)) is not None:
             return await Quote.get(id=earlier["quoteId"])
@@ -173,6 +177,7 @@ async def submit_quote(deps: Deps, caller: Caller, quote_id: int, data: Submissi
             now=now,
             status_from=rules.QuoteStatus.REQUESTED,
         )
+        await notify_staff(pending, quote, NotificationKind.QUOTE_SUBMITTED, now)
         await idempotency.remember(quote.organization_id, scope, key, {"quoteId": quote.id})
     return quote
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +27,11 @@ from models.services.journal import (
     utcnow,
 )
 from models.services.mailing import email_customer
+from models.services.notifications import (
+    NotificationKind,
+    notify_customer_round,
+    notify_staff,
+)
 
 
 @dataclass(frozen=True)
@@ -83,15 +87,20 @@ async def counter_offer(
         found = intake.Collector()
         for index, response in enumerate(responses):
             price = response.price
-            if price is not None and price > 0:
-                price = found.run(
-                    v.money, price, quote.currency_code, ["input", "lines", str(index), "price"]
-                )
+            at = ["input", "lines", str(index), "price"]
+            if price is not None and not price.is_finite():
+                found.errors.append(DomainError(ErrorCode.INVALID_INPUT, "not a number", at))
+                price = None
+            elif price is not None and price > 0:
+                checked = found.run(v.money, price, quote.currency_code, at)
+                price = price if checked is None else checked
             cleaned.append(rules.LineResponse(response.line_id, response.action, price))
         try:
             outcome = rules.respond(quote_state(quote, lines), caller.actor, cleaned, now)
         except DomainErrors as refused:
-            found.errors.extend(refused.errors)
+            # a price refused above is reported once, not again by the rules
+            reported = {tuple(e.field or ()) for e in found.errors}
+            found.errors.extend(e for e in refused.errors if tuple(e.field or ()) not in reported)
         found.raise_any()
         status_from = await _apply(quote, lines, outcome)
         author, name = _author(caller, quote)
@@ -111,19 +120,20 @@ async def counter_offer(
             await email_customer(
                 deps, quote, "merchant_response", now, message=body, status=quote.status.value
             )
+        else:
+            await notify_customer_round(pending, quote, now, body)
     return quote
 
 
 def _terms(quote: Quote, lines: Sequence[QuoteLine], outcome: rules.Outcome) -> dict[str, Any]:
-    agreed = {line.id: line.agreed_price for line in outcome.lines}
-    accepted = [
-        line for line in outcome.lines if line.status is rules.LineStatus.ACCEPTED
-    ]
+    """What the customer signs: every accepted line at its agreed price, and the total."""
+    currency = quote.currency_code
+    agreed = {
+        line.id: v.quantize(line.agreed_price or Decimal(0), currency) for line in outcome.lines
+    }
+    accepted = [line for line in outcome.lines if line.status is rules.LineStatus.ACCEPTED]
     by_id = {line.id: line for line in lines}
-    total = sum(
-        ((agreed[line.id] or Decimal(0)) * by_id[line.id].quantity for line in accepted),
-        Decimal(0),
-    )
+    total = sum((agreed[line.id] * by_id[line.id].quantity for line in accepted), Decimal(0))
     return {
         "quoteNumber": quote.number,
         "currencyCode": quote.currency_code,
@@ -202,6 +212,15 @@ async def accept_all_remaining(
             currency_code=quote.currency_code,
             signature_hash=event.hash,
         )
+        await notify_staff(
+            pending,
+            quote,
+            NotificationKind.QUOTE_ACCEPTED,
+            now,
+            signer_name=name,
+            total_agreed=acceptance.terms["total"],
+            currency_code=quote.currency_code,
+        )
     return quote
 
 
@@ -230,6 +249,7 @@ async def reject_all_remaining(
             status_from=status_from,
             changes=outcome.changes,
         )
+        await notify_staff(pending, quote, NotificationKind.QUOTE_REJECTED, now)
     return quote
 
 
@@ -262,5 +282,6 @@ async def withdraw_acceptance(
                 "withdrawnAcceptances": sorted(withdrawn),
             },
         )
+        await notify_staff(pending, quote, NotificationKind.ACCEPTANCE_WITHDRAWN, now)
     return quote
 

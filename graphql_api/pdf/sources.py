@@ -1,0 +1,143 @@
+"""The PDFs' documents, read from the database, and rendered off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+from graphql_api.mail.attachments import register_attachment_renderer
+from graphql_api.pdf.documents import (
+    BrandingDoc,
+    LabelDoc,
+    QuoteDoc,
+    QuoteLineDoc,
+    ReceiptDoc,
+    ReceiptLineDoc,
+)
+from graphql_api.pdf.render import render_quote, render_receipt, render_shipping_label
+from models.buy_order import BuyOrder, BuyOrderLine
+from models.negotiation import LineStatus
+from models.organization import Organization
+from models.quote import Acceptance, DeviceUnit, Quote, QuoteLine, ThreadMessage
+
+
+def branding(organization: Organization) -> BrandingDoc:
+    return BrandingDoc(
+        organization_name=organization.name,
+        logo=organization.logo,
+        accent_color=organization.accent_color,
+        headline=organization.headline,
+        footer_text=organization.footer_text,
+    )
+
+
+def _sum(pairs: list[tuple[Decimal | None, int]]) -> Decimal:
+    return sum((price * quantity for price, quantity in pairs if price is not None), Decimal(0))
+
+
+async def quote_pdf(quote_id: int) -> bytes:
+    quote = await Quote.get(id=quote_id)
+    organization = await Organization.get(id=quote.organization_id)
+    lines = await QuoteLine.filter(quote_id=quote_id).order_by("position")
+    imeis: dict[int, list[str]] = {}
+    for unit in await DeviceUnit.filter(quote_id=quote_id, imei__not_isnull=True).order_by("position"):
+        imeis.setdefault(unit.line_id, []).append(unit.imei or "")
+    last = await ThreadMessage.filter(quote_id=quote_id, body__not_isnull=True).order_by("-id").first()
+    doc = QuoteDoc(
+        branding=branding(organization),
+        number=quote.number,
+        status=quote.status.value,
+        currency_code=quote.currency_code,
+        created_at=quote.created_at,
+        expires_at=quote.expires_at,
+        customer_name=quote.contact_name,
+        customer_email=quote.contact_email,
+        lines=tuple(
+            QuoteLineDoc(
+                position=line.position,
+                device_type=line.device_type.value,
+                brand=line.brand,
+                model=line.model,
+                storage=line.storage,
+                color=line.color,
+                condition=line.condition.value,
+                quantity=line.quantity,
+                status=line.status.value,
+                asking_price=line.asking_price,
+                merchant_offer=line.merchant_offer,
+                agreed_price=line.agreed_price,
+                imeis=tuple(imeis.get(line.id, [])),
+            )
+            for line in lines
+        ),
+        total_asking=_sum([(line.asking_price, line.quantity) for line in lines]),
+        total_offered=_sum([(line.merchant_offer, line.quantity) for line in lines]),
+        total_agreed=_sum(
+            [(line.agreed_price, line.quantity) for line in lines if line.status is LineStatus.ACCEPTED]
+        ),
+        last_message=last.body if last else None,
+        last_message_author=last.author_name if last else None,
+    )
+    return await asyncio.to_thread(render_quote, doc)
+
+
+async def receipt_pdf(order_id: int) -> bytes:
+    order = await BuyOrder.get(id=order_id)
+    quote = await Quote.get(id=order.quote_id)
+    organization = await Organization.get(id=order.organization_id)
+    acceptance = await Acceptance.filter(quote_id=quote.id, withdrawn_at=None).order_by("-id").first()
+    rows = await BuyOrderLine.filter(buy_order_id=order_id).order_by("position")
+    imeis: dict[int, list[str]] = {}
+    for unit in await DeviceUnit.filter(quote_id=quote.id, imei__not_isnull=True).order_by("position"):
+        imeis.setdefault(unit.line_id, []).append(unit.imei or "")
+    doc = ReceiptDoc(
+        branding=branding(organization),
+        order_number=order.number,
+        quote_number=quote.number,
+        currency_code=order.currency_code,
+        created_at=order.created_at,
+        customer_name=quote.contact_name or "",
+        customer_email=quote.contact_email or "",
+        lines=tuple(
+            ReceiptLineDoc(
+                description=" ".join(p for p in (row.brand, row.model, row.storage, row.color) if p),
+                quantity=row.quantity,
+                unit_price=row.unit_price,
+                total=row.total,
+                imeis=tuple(imeis.get(row.quote_line_id, [])),
+            )
+            for row in rows
+        ),
+        total=order.total,
+        payout_method=order.payout_method.value,
+        fulfillment=order.fulfillment.value,
+        signer_name=acceptance.signer_name if acceptance else "",
+        signed_at=acceptance.signed_at if acceptance else order.created_at,
+        signature_hash=acceptance.signature_hash if acceptance else "",
+    )
+    return await asyncio.to_thread(render_receipt, doc)
+
+
+async def label_pdf(order_id: int) -> bytes:
+    order = await BuyOrder.get(id=order_id)
+    quote = await Quote.get(id=order.quote_id)
+    organization = await Organization.get(id=order.organization_id)
+    rows = await BuyOrderLine.filter(buy_order_id=order_id).order_by("position")
+    doc = LabelDoc(
+        branding=branding(organization),
+        order_number=order.number,
+        from_name=quote.contact_name or "",
+        from_email=quote.contact_email,
+        receiving_address=organization.receiving_address or organization.name,
+        devices=tuple(f"{row.quantity} × {row.brand} {row.model}" for row in rows),
+    )
+    return await asyncio.to_thread(render_shipping_label, doc)
+
+
+async def _label_attachment(item: dict[str, Any]) -> tuple[str, str, bytes]:
+    order = await BuyOrder.get(id=int(item["buy_order_id"]))
+    return f"shipping-label-{order.number}.pdf", "application/pdf", await label_pdf(order.id)
+
+
+register_attachment_renderer("shipping_label", _label_attachment)

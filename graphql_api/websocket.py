@@ -1,0 +1,118 @@
+"""GraphQL over WebSocket (graphql-transport-ws and the legacy graphql-ws): who is connecting,
+from which origin, and how connections end when the server shuts down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.websocket_origin import normalize_origin
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+from graphql_api.auth import BadToken, Viewer, resolve_viewer
+from graphql_api.context import Context
+from graphql_api.live import Live
+from graphql_api.settings import Settings
+
+SHUTTING_DOWN = (1000, "server shutting down")
+RESTARTING = (1012, "server restarting: connect again")
+
+
+def allowed_origins(settings: Settings) -> list[str]:
+    """Pages that may open a WebSocket besides the server's own host: the public URL's origin
+    and the CORS allowlist."""
+    origins = [normalize_origin(settings.public_url), *settings.cors_origins]
+    return [origin for origin in origins if origin]
+
+
+async def authenticate(params: Mapping[str, Any] | None, secret_key: str) -> Viewer:
+    """The viewer named by the `connection_init` payload {"Authorization": "Bearer …"};
+    no token is the anonymous viewer, a bad one refuses the connection."""
+    params = params or {}
+    header = params.get("Authorization", params.get("authorization"))
+    if header is not None and not isinstance(header, str):
+        raise ConnectionRejectionError({"message": "Authorization must be a string"})
+    try:
+        return await resolve_viewer(header, secret_key)
+    except BadToken as error:
+        raise ConnectionRejectionError({"message": str(error)}) from None
+
+
+def _live(context: Context) -> Live:
+    assert context.live is not None, "the view puts Live in every WebSocket context"
+    return context.live
+
+
+async def _close(handler: Any, code: int, reason: str) -> None:
+    with contextlib.suppress(Exception):  # the client may be gone already
+        await handler.websocket.close(code=code, reason=reason)
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Both protocols speak in text frames; the view's orjson encoder gives bytes, which the
+    stock adapter would send as binary frames that browser and npm clients reject."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(self.view.encode_json_string(message))
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws, registered with Live for the shutdown."""
+
+    async def handle(self) -> None:
+        live = _live(self.context)
+        if live.closing:
+            await _close(self, *RESTARTING)
+            return
+        live.connections.add(self)
+        try:
+            await super().handle()
+        finally:
+            live.connections.discard(self)
+
+    async def finish(self) -> None:
+        tasks = [operation.task for operation in self.operations.values() if operation.task]
+        if tasks:
+            await asyncio.wait(tasks)
+        await _close(self, *SHUTTING_DOWN)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy graphql-ws (subscriptions-transport-ws) protocol, with the same
+    initialisation timeout as graphql-transport-ws and registered with Live for the shutdown."""
+
+    async def handle(self) -> None:
+        live = _live(self.context)
+        if live.closing:
+            await _close(self, *RESTARTING)
+            return
+        live.connections.add(self)
+        timeout = asyncio.create_task(self._close_unless_initialised())
+        try:
+            await super().handle()
+        finally:
+            timeout.cancel()
+            live.connections.discard(self)
+
+    async def _close_unless_initialised(self) -> None:
+        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
+        if not self.connection_acknowledged:
+            await _close(self, 4408, "Connection initialisation timeout")
+
+    async def finish(self) -> None:
+        tasks = list(self.tasks.values())
+        if tasks:
+            await asyncio.wait(tasks)
+        await _close(self, *SHUTTING_DOWN)
