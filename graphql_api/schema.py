@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
 from strawberry.extensions import (
+    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -69,6 +71,26 @@ class Authentication(SchemaExtension):
         yield
 
 
+def is_unexpected(error: GraphQLError) -> bool:
+    """A fault, not an answer: its text stays in the server log, never reaches the client."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """`MaskErrors` with `is_unexpected`, without its cost per result: strawberry checks each
+    result against a runtime-checkable Protocol, an `isinstance` that took ~6% of the server's
+    time fanning a message out to 1,000 subscribers (once per subscriber, per event)."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected)
+
+    def _process_result(self, result: object) -> None:
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
+
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
@@ -84,6 +106,7 @@ def build_schema() -> strawberry.Schema:
             lambda: QueryDepthLimiter(max_depth=12),
             lambda: MaxAliasesLimiter(max_alias_count=30),
             lambda: MaxTokensLimiter(max_token_count=4000),
+            MaskUnexpectedErrors,
         ],
     )
 
