@@ -8,7 +8,7 @@ from decimal import Decimal
 from models import negotiation as rules
 from models import validation as v
 from models.buy_order import BuyOrder, BuyOrderLine
-from models.enums import Author, Fulfillment, MessageKind, PayoutMethod
+from models.enums import Fulfillment, MessageKind, PayoutMethod
 from models.organization import Organization
 from models.quote import Quote
 from models.services import idempotency
@@ -88,12 +88,10 @@ async def convert_to_buy_order(
             quote,
             pending,
             kind=MessageKind.CONVERSION,
-            author=Author.STAFF,
-            author_name=caller.staff_name,
+            by=caller,
             body=None,
             now=now,
             status_from=status_from,
-            staff_id=caller.staff_id,
             extra={
                 "buyOrder": {
                     "id": order.id,

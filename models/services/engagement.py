@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from models import negotiation as rules
 from models import validation as v
 from models.engagement import EngagementEvent, EngagementKind, QuoteShare
-from models.enums import Author, MessageKind
+from models.enums import MessageKind
 from models.quote import Quote
 from models.services.caller import Caller, Deps
 from models.services.journal import (
@@ -141,12 +141,10 @@ async def share_quote(deps: Deps, caller: Caller, quote_id: int, data: ShareIn) 
             quote,
             pending,
             kind=MessageKind.SHARE,
-            author=Author.STAFF,
-            author_name=caller.staff_name,
+            by=caller,
             body=message,
             now=now,
             status_from=quote.status,
-            staff_id=caller.staff_id,
             extra={"recipient": email},
         )
         await log_share(quote, email, name, message, caller.staff_id, now)

@@ -219,25 +219,32 @@ async def record(
     pending: Pending,
     *,
     kind: MessageKind,
-    author: Author,
-    author_name: str | None,
+    by: Caller | None,
     body: str | None,
     now: datetime,
     status_from: rules.QuoteStatus,
-    staff_id: int | None = None,
+    author_name: str | None = None,
     changes: Sequence[rules.Change] = (),
     extra: dict[str, Any] | None = None,
     signature: dict[str, Any] | None = None,
 ) -> tuple[ThreadMessage, QuoteEvent]:
     """Append the action to the thread and the chain, bump the version and save the quote.
 
-    The quote's status and lines must already carry the outcome. A `signature` (as
-    `signature_part` gives it) is sealed into the event, whose hash becomes the signature hash."""
+    The quote's status and lines must already carry the outcome. `by` is who acted (None: the
+    server); the message is signed with their name unless `author_name` says otherwise. A
+    `signature` (as `signature_part` gives it) is sealed into the event, whose hash becomes the
+    signature hash."""
+    if by is None:
+        author, name, staff_id = Author.SYSTEM, None, None
+    elif by.is_staff:
+        author, name, staff_id = Author.STAFF, by.staff_name, by.staff_id
+    else:
+        author, name, staff_id = Author.CUSTOMER, quote.contact_name, None
     message = await ThreadMessage.create(
         quote_id=quote.id,
         kind=kind,
         author=author,
-        author_name=author_name,
+        author_name=author_name or name,
         body=body,
         staff_id=staff_id,
         created_at=now,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models import negotiation as rules
 from models import validation as v
-from models.enums import Author, MessageKind
+from models.enums import MessageKind
 from models.quote import Quote, ThreadMessage
 from models.services.caller import Caller, Deps
 from models.services.journal import (
@@ -26,17 +26,14 @@ async def send_message(deps: Deps, caller: Caller, quote_id: int, body: str) -> 
     async with unit_of_work(deps) as pending:
         quote = await lock_quote(caller, quote_id)
         rules.check(quote_state(quote, []), rules.QuoteAction.SEND_MESSAGE, caller.actor, now)
-        author = Author.STAFF if caller.is_staff else Author.CUSTOMER
         message, _ = await record(
             quote,
             pending,
             kind=MessageKind.MESSAGE,
-            author=author,
-            author_name=caller.staff_name if caller.is_staff else quote.contact_name,
+            by=caller,
             body=text,
             now=now,
             status_from=quote.status,
-            staff_id=caller.staff_id,
         )
         if caller.is_staff and quote.status is not rules.QuoteStatus.DRAFT:
             await email_customer(deps, quote, "staff_message", now, message=text)
@@ -63,12 +60,10 @@ async def cancel_quote(
             quote,
             pending,
             kind=MessageKind.CANCELLATION,
-            author=Author.STAFF,
-            author_name=caller.staff_name,
+            by=caller,
             body=text,
             now=now,
             status_from=status_from,
-            staff_id=caller.staff_id,
         )
         if status_from is not rules.QuoteStatus.DRAFT:
             await email_customer(deps, quote, "quote_canceled", now, reason=text)
@@ -99,8 +94,7 @@ async def expire_due_quotes(deps: Deps, limit: int = 100) -> int:
                 quote,
                 pending,
                 kind=MessageKind.EXPIRY,
-                author=Author.SYSTEM,
-                author_name=None,
+                by=None,
                 body=None,
                 now=now,
                 status_from=status_from,

@@ -11,7 +11,7 @@ from tortoise.expressions import F
 from models import chain
 from models import negotiation as rules
 from models import validation as v
-from models.enums import Author, MessageKind
+from models.enums import MessageKind
 from models.errors import DomainError, ErrorCode
 from models.organization import Organization
 from models.quote import Quote
@@ -111,12 +111,10 @@ async def create_quote_request(
             quote,
             pending,
             kind=MessageKind.MESSAGE,
-            author=Author.STAFF,
-            author_name=caller.staff_name,
+            by=caller,
             body=message,
             now=now,
             status_from=rules.QuoteStatus.REQUESTED,
-            staff_id=caller.staff_id,
         )
         if data.send_email and email:
             await log_share(quote, email, name, message, caller.staff_id, now)
@@ -171,8 +169,7 @@ async def submit_quote(deps: Deps, caller: Caller, quote_id: int, data: Submissi
             quote,
             pending,
             kind=MessageKind.SUBMISSION,
-            author=Author.CUSTOMER,
-            author_name=contact.name,
+            by=caller,
             body=message,
             now=now,
             status_from=rules.QuoteStatus.REQUESTED,

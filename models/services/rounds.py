@@ -10,7 +10,7 @@ from typing import Any
 
 from models import negotiation as rules
 from models import validation as v
-from models.enums import Author, MessageKind
+from models.enums import MessageKind
 from models.errors import DomainError, DomainErrors, ErrorCode
 from models.quote import Acceptance, Quote, QuoteLine
 from models.services import intake
@@ -39,12 +39,6 @@ class SignatureIn:
     name: str
     email: str
     consent: bool
-
-
-def _author(caller: Caller, quote: Quote) -> tuple[Author, str | None]:
-    if caller.is_staff:
-        return Author.STAFF, caller.staff_name
-    return Author.CUSTOMER, quote.contact_name
 
 
 async def _open(
@@ -103,17 +97,14 @@ async def counter_offer(
             found.errors.extend(e for e in refused.errors if tuple(e.field or ()) not in reported)
         found.raise_any()
         status_from = await _apply(quote, lines, outcome)
-        author, name = _author(caller, quote)
         await record(
             quote,
             pending,
             kind=MessageKind.COUNTER_OFFER,
-            author=author,
-            author_name=name,
+            by=caller,
             body=body,
             now=now,
             status_from=status_from,
-            staff_id=caller.staff_id,
             changes=outcome.changes,
         )
         if caller.is_staff:
@@ -191,7 +182,7 @@ async def accept_all_remaining(
             quote,
             pending,
             kind=MessageKind.ACCEPTANCE,
-            author=Author.CUSTOMER,
+            by=caller,
             author_name=name,
             body=body,
             now=now,
@@ -242,8 +233,7 @@ async def reject_all_remaining(
             quote,
             pending,
             kind=MessageKind.REJECTION,
-            author=Author.CUSTOMER,
-            author_name=quote.contact_name,
+            by=caller,
             body=body,
             now=now,
             status_from=status_from,
@@ -271,8 +261,7 @@ async def withdraw_acceptance(
             quote,
             pending,
             kind=MessageKind.WITHDRAWAL,
-            author=Author.CUSTOMER,
-            author_name=quote.contact_name,
+            by=caller,
             body=body,
             now=now,
             status_from=status_from,
