@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,8 @@ async def test_readme_example_runs_against_tradequote_serve(database_for_server:
             if payload.get("quote", {}).get("lines") and "phone line id" not in values:
                 values["phone line id"] = payload["quote"]["lines"][0]["id"]
                 values["tablet line id"] = payload["quote"]["lines"][1]["id"]
+        # with no SMTP server configured, the server's own sender writes the emails as .eml files
+        emails = _emails_to("zoe@example.com", tmp_path / "mail", at_least=6)
 
     submitted, merchant, customer, _, accepted, withdrawn, again, converted, story = [
         r.get("quote", r) for r in results[1:]
@@ -87,3 +90,15 @@ async def test_readme_example_runs_against_tradequote_serve(database_for_server:
     assert converted["status"] == "CONVERTED"
     assert results[8]["buyOrder"]["total"] == {"amount": "1205.00", "currencyCode": "USD"}
     assert story["thread"]["totalCount"] == 9
+    assert any("Q-000001" in text for text in emails)
+
+
+def _emails_to(address: str, folder: Path, at_least: int) -> list[str]:
+    deadline = time.monotonic() + 20
+    while True:
+        texts = [p.read_text() for p in sorted(folder.glob("*.eml"))] if folder.exists() else []
+        mine = [t for t in texts if "To: " in t and address in t.split("\n\n", 1)[0]]
+        if len(mine) >= at_least or time.monotonic() > deadline:
+            assert len(mine) >= at_least, f"{len(mine)} emails to {address} in {folder}"
+            return mine
+        time.sleep(0.2)
