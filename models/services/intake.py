@@ -166,42 +166,47 @@ def _clean_device(
 async def create_lines(
     quote: Quote, devices: Sequence[DeviceIn], *, by: Party
 ) -> list[QuoteLine]:
-    """Rows for cleaned devices: the customer's asking prices, or the merchant's draft offers."""
-    lines = []
-    for position, device in enumerate(devices, start=1):
-        customer = by is Party.CUSTOMER
-        line = await QuoteLine.create(
-            quote_id=quote.id,
-            position=position,
-            device_type=device.type,
-            brand=device.brand,
-            model=device.model,
-            storage=device.storage,
-            color=device.color,
-            condition=device.condition,
-            condition_answers=[{"question": q, "answer": a} for q, a in device.condition_answers],
-            carrier_lock=device.carrier_lock or CarrierLock.UNKNOWN,
-            carrier=device.carrier,
-            quantity=device.quantity,
-            asking_price=device.price if customer else None,
-            customer_price=device.price if customer else None,
-            merchant_offer=None if customer else device.price,
-            status=LineStatus.PENDING,
-            awaiting=Party.MERCHANT if customer else None,
-        )
-        units = max(len(device.imeis), len(device.serials))
-        if units:
-            await DeviceUnit.bulk_create(
-                [
-                    DeviceUnit(
-                        line_id=line.id,
-                        quote_id=quote.id,
-                        position=i + 1,
-                        imei=device.imeis[i] if i < len(device.imeis) else None,
-                        serial=device.serials[i] if i < len(device.serials) else None,
-                    )
-                    for i in range(units)
-                ]
+    """Rows for cleaned devices: the customer's asking prices, or the merchant's draft offers.
+    Three statements whatever the number of devices (inside the caller's transaction)."""
+    customer = by is Party.CUSTOMER
+    await QuoteLine.bulk_create(
+        [
+            QuoteLine(
+                quote_id=quote.id,
+                position=position,
+                device_type=device.type,
+                brand=device.brand,
+                model=device.model,
+                storage=device.storage,
+                color=device.color,
+                condition=device.condition,
+                condition_answers=[
+                    {"question": q, "answer": a} for q, a in device.condition_answers
+                ],
+                carrier_lock=device.carrier_lock or CarrierLock.UNKNOWN,
+                carrier=device.carrier,
+                quantity=device.quantity,
+                asking_price=device.price if customer else None,
+                customer_price=device.price if customer else None,
+                merchant_offer=None if customer else device.price,
+                status=LineStatus.PENDING,
+                awaiting=Party.MERCHANT if customer else None,
             )
-        lines.append(line)
+            for position, device in enumerate(devices, start=1)
+        ]
+    )
+    lines = await QuoteLine.filter(quote_id=quote.id).order_by("position")
+    units = [
+        DeviceUnit(
+            line_id=line.id,
+            quote_id=quote.id,
+            position=i + 1,
+            imei=device.imeis[i] if i < len(device.imeis) else None,
+            serial=device.serials[i] if i < len(device.serials) else None,
+        )
+        for line, device in zip(lines, devices, strict=True)
+        for i in range(max(len(device.imeis), len(device.serials)))
+    ]
+    if units:
+        await DeviceUnit.bulk_create(units)
     return lines
