@@ -45,6 +45,13 @@ from models.services.caller import Deps
 
 log = logging.getLogger("tradequote")
 
+# With a thousand open WebSocket connections a full collection walks every one of their objects
+# (~0.3 s on the 2-core machine); the defaults (700, 10, 10) ran one every half minute or so
+# under load, each one a pause in whatever was being delivered. Younger collections less often,
+# and far fewer full ones: benchmarks/fanout.py.
+GC_THRESHOLDS = (5000, 20, 100)
+
+
 def client_ip(request: Request | WebSocket) -> str | None:
     return request.client.host if request.client else None
 
@@ -142,6 +149,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             ):
                 gc.collect()
                 gc.freeze()
+                gc.set_threshold(*GC_THRESHOLDS)
                 with drain_before_exit(view.live.drain):
                     yield
         finally:

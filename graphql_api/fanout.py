@@ -108,9 +108,11 @@ class Fanout:
             subscription.push(event)
 
     def resync_all(self) -> None:
+        # One marker for all: subscribers that reload per event share that reload.
+        marker = resync_marker()
         for subscriptions in self._topics.values():
             for subscription in subscriptions:
-                subscription.resync()
+                subscription.push(marker)
 
     def open(self) -> None:
         self._closed = False

@@ -14,7 +14,7 @@ import contextlib
 import gc
 import logging
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -24,11 +24,11 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graphql_api.context import use_loaders
 from graphql_api.loaders import Loaders
-from graphql_api.pubsub import Broker, Payload, Subscription
+from graphql_api.pubsub import Broker, Payload
 
 log = logging.getLogger(__name__)
 
-REMEMBERED_EVENTS = 256
+REMEMBERED_EVENTS = 16
 DRAIN_SECONDS = 5.0
 MAX_GC_PAUSE_SECONDS = 1.0
 
@@ -39,6 +39,8 @@ class Connection(Protocol):
 
 
 class Live:
+    """The live side of one server process, shared by every WebSocket connection to it."""
+
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
         self.connections: set[Connection] = set()
@@ -52,15 +54,17 @@ class Live:
         next: see `GCPause`."""
         return self._gc_pause
 
-    def subscribe(self, topic: str) -> AbstractAsyncContextManager[Subscription]:
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[Payload]]:
         return self.broker.subscribe(topic)
 
     def loaders_for(self, event: Payload) -> Loaders:
         """Fresh loaders for this event, the same for every subscriber that resolves it.
 
         The broker hands one payload object to all the subscribers of a topic; the last few
-        hundred are remembered (holding the payload keeps its id from being reused). A
-        subscriber so far behind that its event was forgotten simply gets new loaders."""
+        are remembered (holding the payload keeps its id from being reused), since subscribers
+        resolve an event within its burst. One so far behind that its event was forgotten
+        simply gets new loaders. (Remembering more keeps more cyclic garbage for the oldest
+        generation of the garbage collector.)"""
         key = id(event)
         known = self._loaders.get(key)
         if known is not None and known[0] is event:
@@ -78,7 +82,7 @@ class Live:
         await self.broker.stop()
         if self.connections:
             finishing = [asyncio.ensure_future(c.finish()) for c in list(self.connections)]
-            done, pending = await asyncio.wait(finishing, timeout=timeout)
+            _, pending = await asyncio.wait(finishing, timeout=timeout)
             for task in pending:
                 task.cancel()
             if pending:
@@ -125,11 +129,12 @@ class GCPause:
 
 class LoadersPerOperation(SchemaExtension):
     """A WebSocket connection keeps one context for its life: give each operation on it fresh
-    loaders, as an HTTP request gets with its own context."""
+    loaders, as an HTTP request gets with its own context (whose operations start from that
+    context's loaders, whatever an earlier operation in the same task left behind)."""
 
     def on_operation(self) -> Iterator[None]:
-        if isinstance(getattr(self.execution_context.context, "request", None), WebSocket):
-            use_loaders(Loaders())
+        websocket = isinstance(getattr(self.execution_context.context, "request", None), WebSocket)
+        use_loaders(Loaders() if websocket else None)
         yield
 
 

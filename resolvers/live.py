@@ -28,7 +28,9 @@ PAGE = 100
 def live_of(info: Info) -> Live:
     live = info.context.live
     if live is None:
-        raise GraphQLError("Subscriptions need a live connection.", extensions={"code": "BAD_REQUEST"})
+        raise GraphQLError(
+            "Subscriptions need a live connection.", extensions={"code": "BAD_REQUEST"}
+        )
     return live
 
 
@@ -101,8 +103,12 @@ class QuoteSubscriptions:
         quote = await watched_quote(info, quote_id)
         return thread_messages(info, live, quote.id)
 
-    @strawberry.subscription(description="The quote after every change to its status, lines or version.")
-    async def quote_updated(self, info: Info, quote_id: strawberry.ID) -> AsyncGenerator[Quote, None]:
+    @strawberry.subscription(
+        description="The quote after every change to its status, lines or version."
+    )
+    async def quote_updated(
+        self, info: Info, quote_id: strawberry.ID
+    ) -> AsyncGenerator[Quote, None]:
         live = live_of(info)
         quote = await watched_quote(info, quote_id)
         return quote_updates(info, live, quote)

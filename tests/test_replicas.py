@@ -101,7 +101,7 @@ async def test_a_subscriber_on_one_replica_hears_every_message_posted_on_the_oth
             await on_first.subscribe(THREAD_MESSAGES, {"id": quote["id"]}),
             await on_second.subscribe(THREAD_MESSAGES, {"id": quote["id"]}),
         ]
-        post = lambda: send_message(api, link, quote["id"], "warming up")  # noqa: E731
+        post = lambda: send_message(api, link, quote["id"], "warming up")
         await warm_up(post, (on_first, ops[0]), (on_second, ops[1]))
 
         # one at a time: each arrives within a second of being sent

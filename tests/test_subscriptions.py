@@ -155,7 +155,7 @@ async def test_one_connection_carries_several_subscriptions(
 
 
 async def test_queries_over_the_socket_read_fresh_data(api: Api, org: Org, live_url: str) -> None:
-    quote, link = await submitted(api, org)
+    quote, _ = await submitted(api, org)
     async with ws_connect(live_url, org.owner_token) as staff:
         for expected in ("SUBMITTED", "NEGOTIATING"):
             op = await staff.subscribe(QUOTE_STATUS, {"id": quote["id"]})
@@ -225,7 +225,7 @@ async def force_resync(app: Any, database_url: str) -> None:
 
 
 async def test_a_link_opens_only_its_own_quote(api: Api, org: Org, live_url: str) -> None:
-    mine, link = await submitted(api, org)
+    _, link = await submitted(api, org)
     other, _ = await submitted(api, org)
     async with ws_connect(live_url, link) as customer:
         assert await refusal(customer, THREAD_MESSAGES, {"id": other["id"]}) == "NOT_FOUND"
@@ -363,7 +363,7 @@ async def test_stopping_the_server_completes_every_subscription(tmp_path: Path) 
                 messages = await staff.subscribe(THREAD_MESSAGES, {"id": quote_id})
                 updates = await staff.subscribe(QUOTE_UPDATED, {"id": quote_id})
                 legacy_op = await customer.subscribe(THREAD_MESSAGES, {"id": quote_id})
-                post = lambda: send_message(api, link, quote_id, "still there?")  # noqa: E731
+                post = lambda: send_message(api, link, quote_id, "still there?")
                 await warm_up(post, (staff, messages), (staff, updates), (customer, legacy_op))
 
                 started = time.monotonic()

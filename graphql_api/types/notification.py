@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from graphql_api.types.quote import Quote
 
 
-@strawberry.type(description="Something a customer did (or the clock) that the organization's staff should know.")
+@strawberry.type(
+    description="Something a customer did (or the clock) that the organization's staff should know."
+)
 class Notification(Node):
     id: strawberry.ID
     kind: NotificationKind
@@ -44,7 +46,9 @@ class Notification(Node):
 
         return await load_quote(info, self._record.quote_id)
 
-    @strawberry.field(description="When you read it; null while unread. Each staff member reads for themselves.")
+    @strawberry.field(
+        description="When you read it; null while unread. Each staff member reads for themselves."
+    )
     async def read_at(self, info: Info) -> datetime | None:
         staff_id = info.context.viewer.staff_id
         if staff_id is None:
@@ -63,7 +67,9 @@ class NotificationConnection:
     edges: list[NotificationEdge]
     page_info: PageInfo
     total_count: int
-    unread_count: int = strawberry.field(description="Your unread notifications, whatever the filter.")
+    unread_count: int = strawberry.field(
+        description="Your unread notifications, whatever the filter."
+    )
 
 
 def notification_connection(

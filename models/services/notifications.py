@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from tortoise.expressions import Q, Subquery
 
@@ -65,10 +65,14 @@ def describe(kind: NotificationKind, quote: Quote, context: dict[str, Any]) -> s
         case NotificationKind.CUSTOMER_RESPONDED:
             return f"{who} answered your offer on quote {number}."
         case NotificationKind.CHANGES_REQUESTED:
-            return f"{who} asked for changes on quote {number}: “{_excerpt(context.get('message'))}”"
+            return (
+                f"{who} asked for changes on quote {number}: “{_excerpt(context.get('message'))}”"
+            )
         case NotificationKind.QUOTE_ACCEPTED:
             currency = context["currency_code"]
-            total = Decimal(context["total_agreed"]).quantize(Decimal(1).scaleb(-minor_units(currency)))
+            total = Decimal(context["total_agreed"]).quantize(
+                Decimal(1).scaleb(-minor_units(currency))
+            )
             return f"{who} accepted quote {number} for {total} {currency}."
         case NotificationKind.ACCEPTANCE_WITHDRAWN:
             return f"{who} withdrew the acceptance of quote {number}."
@@ -160,10 +164,13 @@ async def notify_customer_round(
 
 async def ids_after(organization_id: int, after: int, limit: int = 100) -> list[int]:
     """The ids of the organization's newest notifications after `after`, oldest first."""
-    ids = await Notification.filter(organization_id=organization_id, id__gt=after).order_by(
-        "-id"
-    ).limit(limit).values_list("id", flat=True)
-    return sorted(ids)
+    ids = (
+        await Notification.filter(organization_id=organization_id, id__gt=after)
+        .order_by("-id")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
+    return sorted(cast(list[int], ids))
 
 
 # ------------------------------------------------------------------ read state
