@@ -12,10 +12,11 @@ from models import negotiation as rules
 from models import validation as v
 from models.enums import MessageKind
 from models.errors import DomainError, DomainErrors, ErrorCode
-from models.quote import Acceptance, Quote, QuoteLine
+from models.quote import Acceptance, Quote, QuoteEvent, QuoteLine, ThreadMessage
 from models.services import intake
 from models.services.caller import Caller, Deps
 from models.services.journal import (
+    Pending,
     check_version,
     lock_quote,
     quote_lines,
@@ -49,15 +50,20 @@ async def _open(
     return quote, await quote_lines(quote)
 
 
-async def _apply(
-    quote: Quote, lines: list[QuoteLine], outcome: rules.Outcome
-) -> rules.QuoteStatus:
+async def _conclude(
+    quote: Quote,
+    lines: list[QuoteLine],
+    outcome: rules.Outcome,
+    pending: Pending,
+    **entry: Any,
+) -> tuple[ThreadMessage, QuoteEvent]:
+    """Write the round's outcome to the lines and the quote, and journal it."""
     status_from = quote.status
     await save_lines(lines, outcome)
     quote.status = outcome.status
     quote.awaiting = outcome.awaiting
     quote.recallable = outcome.recallable
-    return status_from
+    return await record(quote, pending, status_from=status_from, changes=outcome.changes, **entry)
 
 
 def _message(text: str | None) -> str | None:
@@ -96,16 +102,15 @@ async def counter_offer(
             reported = {tuple(e.field or ()) for e in found.errors}
             found.errors.extend(e for e in refused.errors if tuple(e.field or ()) not in reported)
         found.raise_any()
-        status_from = await _apply(quote, lines, outcome)
-        await record(
+        await _conclude(
             quote,
+            lines,
+            outcome,
             pending,
             kind=MessageKind.COUNTER_OFFER,
             by=caller,
             body=body,
             now=now,
-            status_from=status_from,
-            changes=outcome.changes,
         )
         if caller.is_staff:
             await email_customer(
@@ -167,7 +172,6 @@ async def accept_all_remaining(
     async with unit_of_work(deps) as pending:
         quote, lines = await _open(caller, quote_id, expected_version)
         outcome = rules.accept_all_remaining(quote_state(quote, lines), caller.actor, now)
-        status_from = await _apply(quote, lines, outcome)
         acceptance = Acceptance(
             quote_id=quote.id,
             signer_name=name,
@@ -178,16 +182,16 @@ async def accept_all_remaining(
             terms=_terms(quote, lines, outcome),
             signed_at=now,
         )
-        _, event = await record(
+        _, event = await _conclude(
             quote,
+            lines,
+            outcome,
             pending,
             kind=MessageKind.ACCEPTANCE,
             by=caller,
             author_name=name,
             body=body,
             now=now,
-            status_from=status_from,
-            changes=outcome.changes,
             signature=signature_part(acceptance),
         )
         acceptance.event_id = event.id
@@ -228,16 +232,15 @@ async def reject_all_remaining(
     async with unit_of_work(deps) as pending:
         quote, lines = await _open(caller, quote_id, expected_version)
         outcome = rules.reject_all_remaining(quote_state(quote, lines), caller.actor, now)
-        status_from = await _apply(quote, lines, outcome)
-        await record(
+        await _conclude(
             quote,
+            lines,
+            outcome,
             pending,
             kind=MessageKind.REJECTION,
             by=caller,
             body=body,
             now=now,
-            status_from=status_from,
-            changes=outcome.changes,
         )
         await notify_staff(pending, quote, NotificationKind.QUOTE_REJECTED, now)
     return quote
@@ -252,20 +255,19 @@ async def withdraw_acceptance(
     async with unit_of_work(deps) as pending:
         quote, lines = await _open(caller, quote_id, None)
         outcome = rules.withdraw_acceptance(quote_state(quote, lines), caller.actor, now)
-        status_from = await _apply(quote, lines, outcome)
         withdrawn = await Acceptance.filter(quote_id=quote.id, withdrawn_at=None).values_list(
             "id", flat=True
         )
         await Acceptance.filter(id__in=list(withdrawn)).update(withdrawn_at=now)
-        await record(
+        await _conclude(
             quote,
+            lines,
+            outcome,
             pending,
             kind=MessageKind.WITHDRAWAL,
             by=caller,
             body=body,
             now=now,
-            status_from=status_from,
-            changes=outcome.changes,
             extra={
                 "reopenedLines": [c.after.id for c in outcome.changes],
                 "withdrawnAcceptances": sorted(withdrawn),
@@ -273,4 +275,3 @@ async def withdraw_acceptance(
         )
         await notify_staff(pending, quote, NotificationKind.ACCEPTANCE_WITHDRAWN, now)
     return quote
-
