@@ -47,9 +47,10 @@ log = logging.getLogger("tradequote")
 
 # With a thousand open WebSocket connections a full collection walks every one of their objects
 # (~0.3 s on the 2-core machine); the defaults (700, 10, 10) ran one every half minute or so
-# under load, each one a pause in whatever was being delivered. Younger collections less often,
-# and far fewer full ones: benchmarks/fanout.py.
-GC_THRESHOLDS = (5000, 20, 100)
+# under load, each a pause in whatever was being delivered. The young generations stay as they
+# are (larger ones made each of their collections slower), full collections become ten times
+# rarer. Measured with benchmarks/fanout.py.
+GC_THRESHOLDS = (700, 10, 100)
 
 
 def client_ip(request: Request | WebSocket) -> str | None:
