@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 
 from stdnum import imei as stdnum_imei
@@ -17,7 +17,9 @@ MAX_SHORT = 100
 MAX_MESSAGE = 5000
 MAX_PRICE = Decimal("1000000")
 MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "KWD": 3, "BHD": 3, "JOD": 3}
-EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL = re.compile(
+    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,24}$")
 
 Path = Sequence[str | int]
@@ -30,6 +32,11 @@ def minor_units(currency_code: str) -> int:
 def quantize(amount: Decimal, currency_code: str) -> Decimal:
     """An amount to the currency's minor unit, e.g. 1000.000 USD to 1000.00."""
     return amount.quantize(Decimal(1).scaleb(-minor_units(currency_code)))
+
+
+def total(amounts: Iterable[tuple[Decimal | None, int]]) -> Decimal:
+    """Sum of price × quantity over the pairs that have a price."""
+    return sum((price * quantity for price, quantity in amounts if price is not None), Decimal(0))
 
 
 def money(value: Decimal, currency_code: str, path: Path, *, allow_zero: bool = False) -> Decimal:
@@ -60,7 +67,9 @@ def quantity(value: int, path: Path) -> int:
     return value
 
 
-def text(value: str | None, path: Path, *, limit: int = MAX_SHORT, required: bool = False) -> str | None:
+def text(
+    value: str | None, path: Path, *, limit: int = MAX_SHORT, required: bool = False
+) -> str | None:
     """Trimmed text within `limit` characters; empty counts as absent unless required."""
     if value is None:
         if required:

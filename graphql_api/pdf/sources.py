@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 from typing import Any
 
 from graphql_api.mail.attachments import register_attachment_renderer
@@ -20,6 +19,7 @@ from models.buy_order import BuyOrder, BuyOrderLine
 from models.negotiation import LineStatus
 from models.organization import Organization
 from models.quote import Acceptance, DeviceUnit, Quote, QuoteLine, ThreadMessage
+from models.validation import total
 
 
 def branding(organization: Organization) -> BrandingDoc:
@@ -32,18 +32,22 @@ def branding(organization: Organization) -> BrandingDoc:
     )
 
 
-def _sum(pairs: list[tuple[Decimal | None, int]]) -> Decimal:
-    return sum((price * quantity for price, quantity in pairs if price is not None), Decimal(0))
+async def imeis_by_line(quote_id: int) -> dict[int, tuple[str, ...]]:
+    imeis: dict[int, list[str]] = {}
+    units = DeviceUnit.filter(quote_id=quote_id, imei__not_isnull=True).order_by("position")
+    for line_id, imei in await units.values_list("line_id", "imei"):
+        imeis.setdefault(line_id, []).append(imei)
+    return {line_id: tuple(numbers) for line_id, numbers in imeis.items()}
 
 
 async def quote_pdf(quote_id: int) -> bytes:
     quote = await Quote.get(id=quote_id)
     organization = await Organization.get(id=quote.organization_id)
     lines = await QuoteLine.filter(quote_id=quote_id).order_by("position")
-    imeis: dict[int, list[str]] = {}
-    for unit in await DeviceUnit.filter(quote_id=quote_id, imei__not_isnull=True).order_by("position"):
-        imeis.setdefault(unit.line_id, []).append(unit.imei or "")
-    last = await ThreadMessage.filter(quote_id=quote_id, body__not_isnull=True).order_by("-id").first()
+    imeis = await imeis_by_line(quote_id)
+    last = (
+        await ThreadMessage.filter(quote_id=quote_id, body__not_isnull=True).order_by("-id").first()
+    )
     doc = QuoteDoc(
         branding=branding(organization),
         number=quote.number,
@@ -67,14 +71,18 @@ async def quote_pdf(quote_id: int) -> bytes:
                 asking_price=line.asking_price,
                 merchant_offer=line.merchant_offer,
                 agreed_price=line.agreed_price,
-                imeis=tuple(imeis.get(line.id, [])),
+                imeis=imeis.get(line.id, ()),
             )
             for line in lines
         ),
-        total_asking=_sum([(line.asking_price, line.quantity) for line in lines]),
-        total_offered=_sum([(line.merchant_offer, line.quantity) for line in lines]),
-        total_agreed=_sum(
-            [(line.agreed_price, line.quantity) for line in lines if line.status is LineStatus.ACCEPTED]
+        total_asking=total([(line.asking_price, line.quantity) for line in lines]),
+        total_offered=total([(line.merchant_offer, line.quantity) for line in lines]),
+        total_agreed=total(
+            [
+                (line.agreed_price, line.quantity)
+                for line in lines
+                if line.status is LineStatus.ACCEPTED
+            ]
         ),
         last_message=last.body if last else None,
         last_message_author=last.author_name if last else None,
@@ -86,11 +94,11 @@ async def receipt_pdf(order_id: int) -> bytes:
     order = await BuyOrder.get(id=order_id)
     quote = await Quote.get(id=order.quote_id)
     organization = await Organization.get(id=order.organization_id)
-    acceptance = await Acceptance.filter(quote_id=quote.id, withdrawn_at=None).order_by("-id").first()
+    acceptance = (
+        await Acceptance.filter(quote_id=quote.id, withdrawn_at=None).order_by("-id").first()
+    )
     rows = await BuyOrderLine.filter(buy_order_id=order_id).order_by("position")
-    imeis: dict[int, list[str]] = {}
-    for unit in await DeviceUnit.filter(quote_id=quote.id, imei__not_isnull=True).order_by("position"):
-        imeis.setdefault(unit.line_id, []).append(unit.imei or "")
+    imeis = await imeis_by_line(quote.id)
     doc = ReceiptDoc(
         branding=branding(organization),
         order_number=order.number,
@@ -101,11 +109,13 @@ async def receipt_pdf(order_id: int) -> bytes:
         customer_email=quote.contact_email or "",
         lines=tuple(
             ReceiptLineDoc(
-                description=" ".join(p for p in (row.brand, row.model, row.storage, row.color) if p),
+                description=" ".join(
+                    p for p in (row.brand, row.model, row.storage, row.color) if p
+                ),
                 quantity=row.quantity,
                 unit_price=row.unit_price,
                 total=row.total,
-                imeis=tuple(imeis.get(row.quote_line_id, [])),
+                imeis=imeis.get(row.quote_line_id, ()),
             )
             for row in rows
         ),

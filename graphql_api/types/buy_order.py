@@ -99,7 +99,9 @@ class BuyOrder(Node):
     def receipt_url(self, info: Info) -> str:
         settings = info.context.settings
         viewer = "staff" if info.context.viewer.staff_id is not None else "customer"
-        return signed_url(settings.public_url, settings.secret_key, "receipt", self._record.id, viewer)
+        return signed_url(
+            settings.public_url, settings.secret_key, "receipt", self._record.id, viewer
+        )
 
     @strawberry.field
     async def quote(
@@ -118,7 +120,11 @@ class BuyOrder(Node):
         return [
             BuyOrderLine(
                 device=Device(
-                    type=r.device_type, brand=r.brand, model=r.model, storage=r.storage, color=r.color
+                    type=r.device_type,
+                    brand=r.brand,
+                    model=r.model,
+                    storage=r.storage,
+                    color=r.color,
                 ),
                 quantity=r.quantity,
                 unit_price=money(r.unit_price, currency),  # type: ignore[arg-type]

@@ -72,8 +72,10 @@ class EngagementTimeline:
         total = await query.count()
         if after_id is not None:
             query = query.filter(id__lt=after_id)
-        rows = await query.order_by("-id").limit(size + 1).values(
-            "id", "kind", "occurred_at", "recipient_email", "user_agent"
+        rows = (
+            await query.order_by("-id")
+            .limit(size + 1)
+            .values("id", "kind", "occurred_at", "recipient_email", "user_agent")
         )
         edges = [
             EngagementEventEdge(
@@ -89,11 +91,8 @@ class EngagementTimeline:
         ]
         return EngagementEventConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > size,
-                has_previous_page=after_id is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+            page_info=PageInfo.of(
+                [edge.cursor for edge in edges], has_next=len(rows) > size, after=after_id
             ),
             total_count=total,
         )

@@ -13,7 +13,9 @@ QuoteStatus = strawberry.enum(n.QuoteStatus, name="QuoteStatus")
 Party = strawberry.enum(n.Party, name="Party")
 QuoteSource = strawberry.enum(n.QuoteSource, name="QuoteSource")
 QuoteAction = strawberry.enum(
-    n.QuoteAction, name="QuoteAction", description="What the current viewer may do to a quote right now."
+    n.QuoteAction,
+    name="QuoteAction",
+    description="What the current viewer may do to a quote right now.",
 )
 LineStatus = strawberry.enum(n.LineStatus, name="LineStatus")
 LineAction = strawberry.enum(n.LineAction, name="LineAction")
@@ -25,7 +27,9 @@ MessageKind = strawberry.enum(e.MessageKind, name="MessageKind")
 PayoutMethod = strawberry.enum(e.PayoutMethod, name="PayoutMethod")
 Fulfillment = strawberry.enum(e.Fulfillment, name="Fulfillment")
 PaymentStatus = strawberry.enum(
-    e.PaymentStatus, name="PaymentStatus", description="What the customer's payment status banner says."
+    e.PaymentStatus,
+    name="PaymentStatus",
+    description="What the customer's payment status banner says.",
 )
 ImeiFlag = strawberry.enum(e.ImeiFlag, name="ImeiFlag")
 NotificationKind = strawberry.enum(notice.NotificationKind, name="NotificationKind")

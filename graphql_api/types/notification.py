@@ -81,11 +81,8 @@ def notification_connection(
     ]
     return NotificationConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(records) > first,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+        page_info=PageInfo.of(
+            [edge.cursor for edge in edges], has_next=len(records) > first, after=after
         ),
         total_count=total,
         unread_count=unread,

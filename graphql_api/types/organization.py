@@ -46,7 +46,9 @@ class Organization(Node):
 
     @classmethod
     def from_record(cls, record: OrganizationRecord, public_url: str) -> Organization:
-        logo = f"{public_url}/organizations/{record.slug}/logo" if record.logo_content_type else None
+        logo = (
+            f"{public_url}/organizations/{record.slug}/logo" if record.logo_content_type else None
+        )
         return cls(
             id=strawberry.ID(to_global_id("Organization", record.id)),
             name=record.name,
@@ -67,7 +69,11 @@ class Organization(Node):
 
 async def load_organization(info: Info, organization_id: int) -> Organization | None:
     record = await info.context.loaders.organization_by_id.load(organization_id)
-    return None if record is None else Organization.from_record(record, info.context.settings.public_url)
+    return (
+        None
+        if record is None
+        else Organization.from_record(record, info.context.settings.public_url)
+    )
 
 
 @strawberry.type(description="A member of an organization's staff.")

@@ -28,8 +28,9 @@ from graphql_api.types.enums import (
 from graphql_api.types.organization import Organization, load_organization
 from models import enums as e
 from models import negotiation as rules
+from models import validation as v
 from models.services.engagement import record_view
-from models.services.journal import can_see
+from models.services.journal import can_see, quote_state
 
 if TYPE_CHECKING:
     from graphql_api.types.buy_order import Acceptance, BuyOrder
@@ -138,7 +139,9 @@ class LineChange:
         return QuoteLine.from_record(line, quote.currency_code)
 
 
-@strawberry.type(description="One device model on a quote, with its quantity, condition and prices.")
+@strawberry.type(
+    description="One device model on a quote, with its quantity, condition and prices."
+)
 class QuoteLine(Node):
     id: strawberry.ID
     position: int = strawberry.field(description="1-based order within the quote.")
@@ -202,31 +205,6 @@ class QuoteLine(Node):
             for c in changes
             if c.line_id == self._record.id
         ]
-
-
-def rule_state(quote: QuoteRecord, lines: list[LineRecord]) -> rules.QuoteState:
-    return rules.QuoteState(
-        status=quote.status,
-        source=quote.source,
-        lines=tuple(
-            rules.Line(
-                id=line.id,
-                status=line.status,
-                awaiting=line.awaiting,
-                customer_price=line.customer_price,
-                merchant_offer=line.merchant_offer,
-                agreed_price=line.agreed_price,
-                accepted_by=line.accepted_by,
-            )
-            for line in lines
-        ),
-        expires_at=quote.expires_at,
-        recallable=quote.recallable,
-    )
-
-
-def _sum(amounts: list[tuple[Decimal | None, int]]) -> Decimal:
-    return sum((a * q for a, q in amounts if a is not None), Decimal(0))
 
 
 @strawberry.type(description="A negotiated offer to buy a customer's devices.")
@@ -293,7 +271,7 @@ class Quote(Node):
         currency = self._record.currency_code
 
         def total(amounts: list[tuple[Decimal | None, int]]) -> Money:
-            result = money(_sum(amounts), currency)
+            result = money(v.total(amounts), currency)
             assert result is not None
             return result
 
@@ -327,7 +305,7 @@ class Quote(Node):
         if not (caller.is_staff or caller.is_customer):
             return []
         lines = await info.context.loaders.lines_by_quote.load(self._record.id)
-        state = rule_state(self._record, lines)
+        state = quote_state(self._record, lines)
         return rules.available_actions(state, caller.actor, datetime.now(UTC))
 
     @strawberry.field(
@@ -338,14 +316,20 @@ class Quote(Node):
         if not (caller.is_staff or caller.is_customer):
             return None
         lines = await info.context.loaders.lines_by_quote.load(self._record.id)
-        state = rule_state(self._record, lines)
-        if not rules.allowed(state, rules.QuoteAction.DOWNLOAD_PDF, caller.actor, datetime.now(UTC)):
+        state = quote_state(self._record, lines)
+        if not rules.allowed(
+            state, rules.QuoteAction.DOWNLOAD_PDF, caller.actor, datetime.now(UTC)
+        ):
             return None
         settings = info.context.settings
         viewer = "staff" if caller.is_staff else "customer"
-        return signed_url(settings.public_url, settings.secret_key, "quote", self._record.id, viewer)
+        return signed_url(
+            settings.public_url, settings.secret_key, "quote", self._record.id, viewer
+        )
 
-    @strawberry.field(description="Staff only (null for customers): views and downloads of this quote.")
+    @strawberry.field(
+        description="Staff only (null for customers): views and downloads of this quote."
+    )
     async def engagement(
         self, info: Info
     ) -> Annotated[EngagementTimeline, strawberry.lazy("graphql_api.types.engagement")] | None:
@@ -393,7 +377,9 @@ async def open_quote(info: Info, quote_id: int | None) -> Quote | None:
     quote = await load_quote(info, quote_id)
     caller = info.context.caller
     if quote is not None and caller.is_customer:
-        await record_view(info.context.deps, caller, quote._record.id, quote._record.organization_id)
+        await record_view(
+            info.context.deps, caller, quote._record.id, quote._record.organization_id
+        )
     return quote
 
 
@@ -421,12 +407,8 @@ def quote_connection(
     edges = [QuoteEdge(cursor=to_cursor(r.id), node=Quote.from_record(r)) for r in page]
     return QuoteConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(records) > first,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+        page_info=PageInfo.of(
+            [edge.cursor for edge in edges], has_next=len(records) > first, after=after
         ),
         total_count=total,
     )
-

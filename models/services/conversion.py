@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from models import negotiation as rules
 from models import validation as v
@@ -14,10 +13,10 @@ from models.quote import Quote
 from models.services import idempotency
 from models.services.caller import Caller, Deps
 from models.services.journal import (
+    conclude,
     lock_quote,
     quote_lines,
     quote_state,
-    record,
     unit_of_work,
     utcnow,
 )
@@ -48,7 +47,7 @@ async def convert_to_buy_order(
         outcome = rules.convert(quote_state(quote, lines), caller.actor, now)
         accepted = [line for line in lines if line.status is rules.LineStatus.ACCEPTED]
         total = v.quantize(
-            sum((line.agreed_price * line.quantity for line in accepted), Decimal(0)),
+            v.total((line.agreed_price, line.quantity) for line in accepted),
             quote.currency_code,
         )
         order = await BuyOrder.create(
@@ -80,18 +79,15 @@ async def convert_to_buy_order(
                 for position, line in enumerate(accepted, start=1)
             ]
         )
-        status_from = quote.status
-        quote.status = outcome.status
-        quote.awaiting = None
-        quote.recallable = False
-        await record(
+        await conclude(
             quote,
+            lines,
+            outcome,
             pending,
             kind=MessageKind.CONVERSION,
             by=caller,
             body=None,
             now=now,
-            status_from=status_from,
             extra={
                 "buyOrder": {
                     "id": order.id,

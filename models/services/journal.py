@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from tortoise.transactions import in_transaction
 
@@ -45,7 +45,7 @@ async def unit_of_work(deps: Deps) -> AsyncIterator[Pending]:
             log.exception("publishing %s failed", topic)
 
 
-def can_see(caller: Caller, quote: Quote) -> bool:
+def can_see(caller: Caller, quote: QuoteLike) -> bool:
     """Row-level scope: staff see their organization, a link its quote, a portal its email."""
     if caller.is_staff:
         return quote.organization_id == caller.organization_id
@@ -74,7 +74,31 @@ async def quote_lines(quote: Quote) -> list[QuoteLine]:
     return await QuoteLine.filter(quote_id=quote.id).order_by("position")
 
 
-def line_state(line: QuoteLine) -> rules.Line:
+class LineLike(Protocol):
+    """A line as a row or as a read record: what the rules need of it."""
+
+    id: int
+    status: rules.LineStatus
+    awaiting: rules.Party | None
+    customer_price: Decimal | None
+    merchant_offer: Decimal | None
+    agreed_price: Decimal | None
+    accepted_by: rules.Party | None
+
+
+class QuoteLike(Protocol):
+    """A quote as a row or as a read record: what the rules and the row scope need of it."""
+
+    id: int
+    organization_id: int
+    status: rules.QuoteStatus
+    source: rules.QuoteSource
+    contact_email: str | None
+    expires_at: datetime | None
+    recallable: bool
+
+
+def line_state(line: LineLike) -> rules.Line:
     return rules.Line(
         id=line.id,
         status=line.status,
@@ -86,7 +110,7 @@ def line_state(line: QuoteLine) -> rules.Line:
     )
 
 
-def quote_state(quote: Quote, lines: Sequence[QuoteLine]) -> rules.QuoteState:
+def quote_state(quote: QuoteLike, lines: Sequence[LineLike]) -> rules.QuoteState:
     return rules.QuoteState(
         status=quote.status,
         source=quote.source,
@@ -281,6 +305,22 @@ async def record(
     pending.append((quote_topic(quote.id), {"type": "message", "messageId": message.id}))
     pending.append((quote_topic(quote.id), {"type": "quote", "version": quote.version}))
     return message, event
+
+
+async def conclude(
+    quote: Quote,
+    lines: list[QuoteLine],
+    outcome: rules.Outcome,
+    pending: Pending,
+    **entry: Any,
+) -> tuple[ThreadMessage, QuoteEvent]:
+    """Write an action's outcome to the lines and the quote, and journal it (see `record`)."""
+    status_from = quote.status
+    await save_lines(lines, outcome)
+    quote.status = outcome.status
+    quote.awaiting = outcome.awaiting
+    quote.recallable = outcome.recallable
+    return await record(quote, pending, status_from=status_from, changes=outcome.changes, **entry)
 
 
 async def chain_is_valid(quote_id: int) -> bool:

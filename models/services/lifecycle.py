@@ -8,6 +8,7 @@ from models.enums import MessageKind
 from models.quote import Quote, ThreadMessage
 from models.services.caller import Caller, Deps
 from models.services.journal import (
+    conclude,
     lock_quote,
     quote_lines,
     quote_state,
@@ -38,7 +39,9 @@ async def send_message(deps: Deps, caller: Caller, quote_id: int, body: str) -> 
         if caller.is_staff and quote.status is not rules.QuoteStatus.DRAFT:
             await email_customer(deps, quote, "staff_message", now, message=text)
         elif not caller.is_staff:
-            await notify_staff(pending, quote, NotificationKind.CHANGES_REQUESTED, now, message=text)
+            await notify_staff(
+                pending, quote, NotificationKind.CHANGES_REQUESTED, now, message=text
+            )
     return message
 
 
@@ -52,20 +55,18 @@ async def cancel_quote(
         quote = await lock_quote(caller, quote_id)
         lines = await quote_lines(quote)
         outcome = rules.cancel(quote_state(quote, lines), caller.actor, now)
-        status_from = quote.status
-        quote.status = outcome.status
-        quote.awaiting = None
-        quote.recallable = False
-        await record(
+        was_draft = quote.status is rules.QuoteStatus.DRAFT
+        await conclude(
             quote,
+            lines,
+            outcome,
             pending,
             kind=MessageKind.CANCELLATION,
             by=caller,
             body=text,
             now=now,
-            status_from=status_from,
         )
-        if status_from is not rules.QuoteStatus.DRAFT:
+        if not was_draft:
             await email_customer(deps, quote, "quote_canceled", now, reason=text)
     return quote
 
@@ -74,9 +75,12 @@ async def expire_due_quotes(deps: Deps, limit: int = 100) -> int:
     """The server's sweep: open quotes past their expiry become EXPIRED. Safe on every replica:
     each quote is locked and re-checked, so two sweepers never expire one quote twice."""
     now = utcnow()
-    due = await Quote.filter(
-        status__in=list(rules.EXPIRING_STATUSES), expires_at__lte=now
-    ).order_by("expires_at").limit(limit).values_list("id", flat=True)
+    due = (
+        await Quote.filter(status__in=list(rules.EXPIRING_STATUSES), expires_at__lte=now)
+        .order_by("expires_at")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
     expired = 0
     for quote_id in due:
         async with unit_of_work(deps) as pending:
@@ -86,18 +90,8 @@ async def expire_due_quotes(deps: Deps, limit: int = 100) -> int:
             outcome = rules.expire(quote_state(quote, []), now)
             if outcome is None:
                 continue
-            status_from = quote.status
-            quote.status = outcome.status
-            quote.awaiting = None
-            quote.recallable = False
-            await record(
-                quote,
-                pending,
-                kind=MessageKind.EXPIRY,
-                by=None,
-                body=None,
-                now=now,
-                status_from=status_from,
+            await conclude(
+                quote, [], outcome, pending, kind=MessageKind.EXPIRY, by=None, body=None, now=now
             )
             await email_customer(deps, quote, "quote_expired", now)
             await notify_staff(pending, quote, NotificationKind.QUOTE_EXPIRED, now)

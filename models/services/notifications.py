@@ -11,6 +11,7 @@ from typing import Any, cast
 from tortoise.expressions import Q, Subquery
 
 from models import negotiation as rules
+from models import validation as v
 from models.errors import DomainError, DomainErrors, ErrorCode
 from models.notification import Notification, NotificationKind, NotificationRead
 from models.organization import Organization, StaffMember
@@ -147,7 +148,7 @@ async def notify_customer_round(
         lines = await QuoteLine.filter(
             quote_id=quote.id, status=rules.LineStatus.ACCEPTED
         ).values_list("agreed_price", "quantity")
-        total = sum((price * quantity for price, quantity in lines), Decimal(0))
+        total = v.total(lines)
         return await notify_staff(
             pending,
             quote,

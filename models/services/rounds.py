@@ -12,17 +12,15 @@ from models import negotiation as rules
 from models import validation as v
 from models.enums import MessageKind
 from models.errors import DomainError, DomainErrors, ErrorCode
-from models.quote import Acceptance, Quote, QuoteEvent, QuoteLine, ThreadMessage
+from models.quote import Acceptance, Quote, QuoteLine
 from models.services import intake
 from models.services.caller import Caller, Deps
 from models.services.journal import (
-    Pending,
     check_version,
+    conclude,
     lock_quote,
     quote_lines,
     quote_state,
-    record,
-    save_lines,
     signature_part,
     unit_of_work,
     utcnow,
@@ -48,22 +46,6 @@ async def _open(
     quote = await lock_quote(caller, quote_id)
     check_version(quote, expected_version)
     return quote, await quote_lines(quote)
-
-
-async def _conclude(
-    quote: Quote,
-    lines: list[QuoteLine],
-    outcome: rules.Outcome,
-    pending: Pending,
-    **entry: Any,
-) -> tuple[ThreadMessage, QuoteEvent]:
-    """Write the round's outcome to the lines and the quote, and journal it."""
-    status_from = quote.status
-    await save_lines(lines, outcome)
-    quote.status = outcome.status
-    quote.awaiting = outcome.awaiting
-    quote.recallable = outcome.recallable
-    return await record(quote, pending, status_from=status_from, changes=outcome.changes, **entry)
 
 
 def _message(text: str | None) -> str | None:
@@ -102,7 +84,7 @@ async def counter_offer(
             reported = {tuple(e.field or ()) for e in found.errors}
             found.errors.extend(e for e in refused.errors if tuple(e.field or ()) not in reported)
         found.raise_any()
-        await _conclude(
+        await conclude(
             quote,
             lines,
             outcome,
@@ -129,7 +111,7 @@ def _terms(quote: Quote, lines: Sequence[QuoteLine], outcome: rules.Outcome) -> 
     }
     accepted = [line for line in outcome.lines if line.status is rules.LineStatus.ACCEPTED]
     by_id = {line.id: line for line in lines}
-    total = sum((agreed[line.id] * by_id[line.id].quantity for line in accepted), Decimal(0))
+    total = v.total((agreed[line.id], by_id[line.id].quantity) for line in accepted)
     return {
         "quoteNumber": quote.number,
         "currencyCode": quote.currency_code,
@@ -182,7 +164,7 @@ async def accept_all_remaining(
             terms=_terms(quote, lines, outcome),
             signed_at=now,
         )
-        _, event = await _conclude(
+        _, event = await conclude(
             quote,
             lines,
             outcome,
@@ -232,7 +214,7 @@ async def reject_all_remaining(
     async with unit_of_work(deps) as pending:
         quote, lines = await _open(caller, quote_id, expected_version)
         outcome = rules.reject_all_remaining(quote_state(quote, lines), caller.actor, now)
-        await _conclude(
+        await conclude(
             quote,
             lines,
             outcome,
@@ -259,7 +241,7 @@ async def withdraw_acceptance(
             "id", flat=True
         )
         await Acceptance.filter(id__in=list(withdrawn)).update(withdrawn_at=now)
-        await _conclude(
+        await conclude(
             quote,
             lines,
             outcome,
