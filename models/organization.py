@@ -43,6 +43,8 @@ class Organization(Model):
     slug = fields.CharField(max_length=64, unique=True)
     currency_code = fields.CharField(max_length=3, default="USD")
     quote_validity_days = fields.IntField(default=14)
+    "IANA zone in which a quote's last valid day ends (e.g. Europe/Berlin)."
+    time_zone = fields.CharField(max_length=64, default="UTC")
     accepts_trade_ins = fields.BooleanField(default=True)
     imei_lookups_per_quote = fields.IntField(null=True)
     notification_email = fields.CharField(max_length=254, null=True)
