@@ -27,6 +27,7 @@ from graphql_api.types.quote import Quote, QuoteLine
 from graphql_api.types.thread import ThreadMessage
 from resolvers.branding import BrandingMutations
 from resolvers.buy_orders import BuyOrderMutations
+from resolvers.drafts import DraftMutations
 from resolvers.engagement import EngagementQueries, SharingMutations
 from resolvers.live import QuoteSubscriptions
 from resolvers.negotiation import NegotiationMutations
@@ -36,6 +37,7 @@ from resolvers.notifications import (
     NotificationSubscriptions,
 )
 from resolvers.organization import OrganizationQueries
+from resolvers.portal import PortalMutations
 from resolvers.quotes import QuoteQueries
 from resolvers.requests import RequestMutations
 from resolvers.thread import ThreadMutations
@@ -53,6 +55,8 @@ Mutation = merge_types(
         NotificationMutations,
         SharingMutations,
         BrandingMutations,
+        DraftMutations,
+        PortalMutations,
     ),
 )
 Subscription = merge_types("Subscription", (QuoteSubscriptions, NotificationSubscriptions))

@@ -48,6 +48,7 @@ class MessageKind(StrEnum):
     CANCELLATION = "CANCELLATION"
     EXPIRY = "EXPIRY"
     SHARE = "SHARE"
+    EXTENSION = "EXTENSION"
 
 
 class PayoutMethod(StrEnum):

@@ -82,6 +82,8 @@ class QuoteAction(StrEnum):
     SHARE = "SHARE"
     CANCEL = "CANCEL"
     DOWNLOAD_PDF = "DOWNLOAD_PDF"
+    EXTEND = "EXTEND"
+    COPY = "COPY"
 
 
 A = QuoteAction
@@ -109,8 +111,12 @@ STAFF_ACTIONS = frozenset(
         A.SHARE,
         A.CANCEL,
         A.DOWNLOAD_PDF,
+        A.EXTEND,
+        A.COPY,
     }
 )
+"Actions the rules know but this server has no mutation for yet: never offered to clients."
+UNSERVED = frozenset({A.LOOKUP_IMEIS})
 ROLE_ACTIONS: dict[StaffRole, frozenset[QuoteAction]] = {
     StaffRole.OWNER: STAFF_ACTIONS,
     StaffRole.MANAGER: STAFF_ACTIONS,
@@ -215,12 +221,18 @@ def settle(lines: Sequence[Line]) -> tuple[QuoteStatus, Party | None]:
     return QuoteStatus.REJECTED, None
 
 
+def past_date(state: QuoteState, now: datetime) -> bool:
+    """True from the instant `expiresAt` names on (it is the end of the last valid day)."""
+    return state.expires_at is not None and now >= state.expires_at
+
+
 def is_expired(state: QuoteState, now: datetime) -> bool:
-    return (
-        state.status in EXPIRING_STATUSES
-        and state.expires_at is not None
-        and now >= state.expires_at
-    )
+    """An open quote past its date is expired, whether or not the sweeper has passed yet."""
+    return state.status in EXPIRING_STATUSES and past_date(state, now)
+
+
+"What stays possible on an expired quote: reading its PDF, copying it into a new draft."
+AFTER_EXPIRY = frozenset({A.DOWNLOAD_PDF, A.COPY})
 
 
 def _refuse(message: str) -> DomainError:
@@ -243,9 +255,14 @@ def check(state: QuoteState, action: QuoteAction, actor: Actor, now: datetime) -
     permit(action, actor)
     status = state.status
     if is_expired(state, now) or status is QuoteStatus.EXPIRED:
-        if action is A.DOWNLOAD_PDF and state.lines:
+        if action in AFTER_EXPIRY and state.lines:
             return
         raise DomainError(ErrorCode.EXPIRED, "the quote has expired")
+    if action is A.ISSUE and status is QuoteStatus.DRAFT and past_date(state, now):
+        raise DomainError(ErrorCode.EXPIRED, "the draft's date has passed: extend it first")
+    if action is A.WITHDRAW_ACCEPTANCE and status is QuoteStatus.ACCEPTED and past_date(state, now):
+        # reopening would put an open quote past its date before the customer
+        raise DomainError(ErrorCode.EXPIRED, "the quote's date has passed: it cannot reopen")
     if actor.party is Party.CUSTOMER and status is QuoteStatus.DRAFT:
         raise _refuse("the quote has not been issued")
     _check_state(state, action, actor.party)
@@ -305,6 +322,12 @@ def _check_state(state: QuoteState, action: QuoteAction, party: Party) -> None:
     elif action is A.DOWNLOAD_PDF:
         if not state.lines:
             raise _refuse("the quote has no lines yet")
+    elif action is A.EXTEND:
+        if status not in EXPIRING_STATUSES | {QuoteStatus.DRAFT}:
+            raise _refuse(f"a {status.value.lower()} quote has no date to extend")
+    elif action is A.COPY:
+        if not state.lines:
+            raise _refuse("the quote has no lines to copy")
 
 
 def allowed(state: QuoteState, action: QuoteAction, actor: Actor, now: datetime) -> bool:
@@ -319,7 +342,11 @@ def available_actions(state: QuoteState, actor: Actor, now: datetime) -> list[Qu
     """What `actor` may do now, in the enum's order."""
     if actor.party is None:
         return []
-    return [action for action in QuoteAction if allowed(state, action, actor, now)]
+    return [
+        action
+        for action in QuoteAction
+        if action not in UNSERVED and allowed(state, action, actor, now)
+    ]
 
 
 # ------------------------------------------------------------------ transitions
@@ -500,6 +527,17 @@ def recall(
         lines = tuple(replace(line, awaiting=None) for line in lines)
         return Outcome(QuoteStatus.DRAFT, None, lines)
     return Outcome(previous_status, awaiting_party(lines), lines)
+
+
+def extend(state: QuoteState, actor: Actor, expires_at: datetime, now: datetime) -> datetime:
+    """Staff move an open quote's date later, before it has passed; the new date is returned."""
+    check(state, A.EXTEND, actor, now)
+    path = ["input", "expiresAt"]
+    if expires_at <= now:
+        raise DomainError(ErrorCode.INVALID_INPUT, "must be in the future", path)
+    if state.expires_at is not None and expires_at <= state.expires_at:
+        raise DomainError(ErrorCode.INVALID_INPUT, "must be later than the current date", path)
+    return expires_at
 
 
 def cancel(state: QuoteState, actor: Actor, now: datetime) -> Outcome:

@@ -548,7 +548,7 @@ async def test_every_write_on_an_expired_quote_is_refused_until_the_sweep_marks_
         data = await api(doc.REJECT_ALL, {"input": {"quoteId": quote["id"]}}, link)
         assert [e["code"] for e in data["rejectAllRemaining"]["userErrors"]] == ["EXPIRED"]
         view = await api(doc.QUOTE, {"id": quote["id"]}, staff)
-        assert view["quote"]["availableActions"] == ["DOWNLOAD_PDF"]
+        assert view["quote"]["availableActions"] == ["DOWNLOAD_PDF", "COPY"]
 
     async with Unchanged(api, requested_link, requested_id):
         data = await api(

@@ -279,6 +279,22 @@ def quote_expired(c: TemplateContext, b: Branding) -> Content:
     )
 
 
+@template("quote_extended")
+def quote_extended(c: TemplateContext, b: Branding) -> Content:
+    number = c.text("quote_number")
+    expires = c.optional_date("expires_at")
+    return Content(
+        subject=f"More time for quote {number}",
+        greeting=_hello(c),
+        blocks=[
+            Paragraph(f"{b.name} has given you more time for quote {number}."),
+            *([Paragraph(f"It is now open until {expires}.")] if expires else []),
+            *_message(c, f"A message from {b.name}"),
+            Button("Open the quote", c.url("link_url")),
+        ],
+    )
+
+
 @template("portal_code")
 def portal_code(c: TemplateContext, b: Branding) -> Content:
     code = c.text("code")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -306,7 +306,7 @@ class Quote(Node):
             return []
         lines = await info.context.loaders.lines_by_quote.load(self._record.id)
         state = quote_state(self._record, lines)
-        return rules.available_actions(state, caller.actor, datetime.now(UTC))
+        return rules.available_actions(state, caller.actor, info.context.deps.clock())
 
     @strawberry.field(
         description="A signed, expiring URL of the quote's branded PDF; every download is recorded."
@@ -318,7 +318,7 @@ class Quote(Node):
         lines = await info.context.loaders.lines_by_quote.load(self._record.id)
         state = quote_state(self._record, lines)
         if not rules.allowed(
-            state, rules.QuoteAction.DOWNLOAD_PDF, caller.actor, datetime.now(UTC)
+            state, rules.QuoteAction.DOWNLOAD_PDF, caller.actor, info.context.deps.clock()
         ):
             return None
         settings = info.context.settings

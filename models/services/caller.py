@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from models.errors import Forbidden, Unauthenticated
@@ -61,10 +63,16 @@ class Caller:
             raise Forbidden("your role does not allow this")
 
 
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class Deps:
-    """What use cases need from the server: where to publish, how to sign links."""
+    """What use cases need from the server: where to publish, how to sign links, what time it
+    is (tests move the clock instead of sleeping)."""
 
     bus: Publisher
     secret_key: str
     public_url: str
+    clock: Callable[[], datetime] = field(default=system_clock)

@@ -1,13 +1,19 @@
-"""Messages in the thread, cancellation, and expiry."""
+"""Messages in the thread, cancellation, and expiry: extending a quote's date, and the sweep
+that expires overdue quotes."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from models import negotiation as rules
 from models import validation as v
 from models.enums import MessageKind
+from models.expiry import valid_until
+from models.organization import Organization
 from models.quote import Quote, ThreadMessage
 from models.services.caller import Caller, Deps
 from models.services.journal import (
+    check_version,
     conclude,
     lock_quote,
     quote_lines,
@@ -71,10 +77,60 @@ async def cancel_quote(
     return quote
 
 
-async def expire_due_quotes(deps: Deps, limit: int = 100) -> int:
-    """The server's sweep: open quotes past their expiry become EXPIRED. Safe on every replica:
-    each quote is locked and re-checked, so two sweepers never expire one quote twice."""
-    now = utcnow()
+async def extend_quote(
+    deps: Deps,
+    caller: Caller,
+    quote_id: int,
+    expires_at: datetime | None = None,
+    message: str | None = None,
+    expected_version: int | None = None,
+) -> Quote:
+    """Staff move the date of a quote that has not expired yet; the change is in the chain.
+    Without a date: the organization's validity days from today, to the end of that day."""
+    now = deps.clock()
+    text = v.text(message, ["input", "message"], limit=v.MAX_MESSAGE)
+    async with unit_of_work(deps) as pending:
+        quote = await lock_quote(caller, quote_id)
+        check_version(quote, expected_version)
+        lines = await quote_lines(quote)
+        if expires_at is None:
+            organization = await Organization.get(id=quote.organization_id)
+            expires_at = valid_until(now, organization.quote_validity_days, organization.time_zone)
+        previous = quote.expires_at
+        quote.expires_at = rules.extend(quote_state(quote, lines), caller.actor, expires_at, now)
+        await record(
+            quote,
+            pending,
+            kind=MessageKind.EXTENSION,
+            by=caller,
+            body=text,
+            now=now,
+            status_from=quote.status,
+            extra={
+                "expiresAt": {
+                    "from": previous.isoformat() if previous else None,
+                    "to": quote.expires_at.isoformat(),
+                }
+            },
+        )
+        if quote.status is not rules.QuoteStatus.DRAFT:
+            await email_customer(
+                deps,
+                quote,
+                "quote_extended",
+                now,
+                message=text,
+                expires_at=quote.expires_at.isoformat(),
+            )
+    return quote
+
+
+async def expire_due_quotes(deps: Deps, now: datetime | None = None, limit: int = 100) -> int:
+    """The server's sweep: open quotes past their expiry become EXPIRED, each with an EXPIRY
+    message, a staff notification and an email to the customer. Safe on every replica: a
+    quote another sweeper holds is skipped (FOR UPDATE SKIP LOCKED on PostgreSQL), and each
+    one is re-checked under its lock, so no quote is expired twice."""
+    now = now or deps.clock()
     due = (
         await Quote.filter(status__in=list(rules.EXPIRING_STATUSES), expires_at__lte=now)
         .order_by("expires_at")
@@ -84,7 +140,7 @@ async def expire_due_quotes(deps: Deps, limit: int = 100) -> int:
     expired = 0
     for quote_id in due:
         async with unit_of_work(deps) as pending:
-            quote = await Quote.filter(id=quote_id).select_for_update().first()
+            quote = await Quote.filter(id=quote_id).select_for_update(skip_locked=True).first()
             if quote is None:
                 continue
             outcome = rules.expire(quote_state(quote, []), now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from tortoise.expressions import F
 
@@ -13,6 +13,7 @@ from models import negotiation as rules
 from models import validation as v
 from models.enums import MessageKind
 from models.errors import DomainError, ErrorCode
+from models.expiry import valid_until
 from models.organization import Organization
 from models.quote import Quote
 from models.services import idempotency, intake
@@ -80,7 +81,7 @@ async def create_quote_request(
 ) -> tuple[Quote, str]:
     """REQUESTED: a link for the customer to list their devices; emailed unless told not to."""
     caller.require_staff(NEGOTIATING_ROLES)
-    now = utcnow()
+    now = deps.clock()
     found = intake.Collector()
     name = found.run(v.text, data.customer_name, ["input", "customerName"], limit=v.MAX_NAME)
     email = (
@@ -96,7 +97,9 @@ async def create_quote_request(
     found.raise_any()
     async with unit_of_work(deps) as pending:
         organization = await Organization.get(id=caller.organization_id)
-        expires_at = data.expires_at or now + timedelta(days=organization.quote_validity_days)
+        expires_at = data.expires_at or valid_until(
+            now, organization.quote_validity_days, organization.time_zone
+        )
         quote = await new_quote(
             organization,
             status=rules.QuoteStatus.REQUESTED,
