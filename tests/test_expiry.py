@@ -9,6 +9,7 @@ import asyncio
 import secrets
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -233,3 +234,26 @@ async def test_a_withdrawal_cannot_reopen_a_quote_past_its_date(api: Api, org: O
     assert [e["code"] for e in data["withdrawAcceptance"]["userErrors"]] == ["EXPIRED"]
     view = (await api(BRIEF, {"id": quote["id"]}, link))["quote"]
     assert view["status"] == "ACCEPTED" and "WITHDRAW_ACCEPTANCE" not in view["availableActions"]
+
+
+async def test_the_rules_refuse_at_the_expiry_instant_not_a_microsecond_before(app: Any, api: Api, org: Org) -> None:
+    """No sweeper runs here: the use case alone refuses, by the clock it is given."""
+    from models.errors import DomainError
+    from models.negotiation import LineAction, LineResponse
+    from models.services.rounds import counter_offer
+
+    quote, _ = await submitted(api, org)
+    row = await Quote.get(id=decode_id(quote["id"], "Quote"))
+    assert row.expires_at is not None
+    answers = [LineResponse(decode_id(line["id"], "QuoteLine") or 0, LineAction.COUNTER, Decimal("100"))
+               for line in quote["lines"]]
+    owner = await _owner(org)
+    try:
+        await counter_offer(_clock(app, row.expires_at), owner, row.id, answers)
+    except DomainError as refused:
+        assert refused.code == "EXPIRED"
+    else:
+        raise AssertionError("a round at the expiry instant was taken")
+    assert (await Quote.get(id=row.id)).version == row.version
+    done = await counter_offer(_clock(app, row.expires_at - timedelta(microseconds=1)), owner, row.id, answers)
+    assert done.status is QuoteStatus.NEGOTIATING

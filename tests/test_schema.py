@@ -9,8 +9,18 @@ from graphql import BreakingChangeType, build_schema, find_breaking_changes
 from graphql_api.schema import schema
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACT = ROOT.parent / "shared" / "contract.graphql"
+# beside the checkout (…/main and …/shared), or beside a worktree's folder (…/wt/<branch>)
+CONTRACT = next(
+    (path for path in (ROOT.parent / "shared" / "contract.graphql", ROOT.parent.parent / "shared" / "contract.graphql") if path.exists()),
+    ROOT.parent / "shared" / "contract.graphql",
+)
 NOT_BUILT_YET = {BreakingChangeType.TYPE_REMOVED, BreakingChangeType.FIELD_REMOVED}
+"The device catalog, IMEI look-ups and trade-ins: the only parts of the contract not served yet."
+NOT_BUILT_NAMES = {
+    "CatalogModel", "CatalogModelEdge", "CatalogModelConnection", "SubmitTradeInInput",
+    "LookupImeisInput", "SubmitTradeInPayload", "ImeiLookup", "LookupImeisPayload",
+    "Query.deviceCatalog", "Mutation.submitTradeIn", "Mutation.lookupImeis",
+}
 
 
 def test_schema_graphql_is_current() -> None:
@@ -24,3 +34,6 @@ def test_what_is_built_keeps_the_contract() -> None:
     changes = find_breaking_changes(build_schema(CONTRACT.read_text()), build_schema(schema.as_str()))
     broken = [c.description for c in changes if c.type not in NOT_BUILT_YET]
     assert broken == []
+    missing = {c.description.split()[-3] if c.type is BreakingChangeType.FIELD_REMOVED else c.description.split()[0]
+               for c in changes if c.type in NOT_BUILT_YET}
+    assert missing <= NOT_BUILT_NAMES, sorted(missing - NOT_BUILT_NAMES)

@@ -25,4 +25,11 @@ class Migration(migrations.Migration):
             options={'table': 'portal_code', 'app': 'models', 'indexes': [Index(fields=['organization_id', 'email', 'created_at'])], 'pk_attr': 'id', 'table_description': 'A code emailed to a customer: short-lived, used once, burned after a few wrong tries.'},
             bases=['Model'],
         ),
+        # The portal lists a customer's quotes by a case-insensitive match of the email within
+        # one organization: the very expression Tortoise writes for `iexact`, indexed.
+        ops.RunSQL(
+            'CREATE INDEX IF NOT EXISTS "quote_org_email_ci" ON "quote" '
+            '("organization_id", UPPER(CAST("contact_email" AS VARCHAR)))',
+            reverse_sql='DROP INDEX IF EXISTS "quote_org_email_ci"',
+        ),
     ]

@@ -20,7 +20,6 @@ from models.services.journal import (
     quote_state,
     record,
     unit_of_work,
-    utcnow,
 )
 from models.services.mailing import email_customer
 from models.services.notifications import NotificationKind, notify_staff
@@ -28,7 +27,7 @@ from models.services.notifications import NotificationKind, notify_staff
 
 async def send_message(deps: Deps, caller: Caller, quote_id: int, body: str) -> ThreadMessage:
     """A free-form message from either side."""
-    now = utcnow()
+    now = deps.clock()
     text = v.text(body, ["input", "body"], limit=v.MAX_MESSAGE, required=True)
     async with unit_of_work(deps) as pending:
         quote = await lock_quote(caller, quote_id)
@@ -55,7 +54,7 @@ async def cancel_quote(
     deps: Deps, caller: Caller, quote_id: int, reason: str | None = None
 ) -> Quote:
     """Staff cancel a quote that is not final; the customer is told."""
-    now = utcnow()
+    now = deps.clock()
     text = v.text(reason, ["input", "reason"], limit=v.MAX_MESSAGE)
     async with unit_of_work(deps) as pending:
         quote = await lock_quote(caller, quote_id)

@@ -25,7 +25,6 @@ from models.services.journal import (
     quote_state,
     record,
     unit_of_work,
-    utcnow,
 )
 from models.services.mailing import customer_link, email_customer
 from models.services.notifications import NotificationKind, notify_staff
@@ -142,7 +141,7 @@ class SubmissionIn:
 
 async def submit_quote(deps: Deps, caller: Caller, quote_id: int, data: SubmissionIn) -> Quote:
     """The customer's form, through the link: REQUESTED to SUBMITTED, awaiting the merchant."""
-    now = utcnow()
+    now = deps.clock()
     key = idempotency.clean_key(data.idempotency_key)
     async with unit_of_work(deps) as pending:
         quote = await lock_quote(caller, quote_id)

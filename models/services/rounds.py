@@ -23,7 +23,6 @@ from models.services.journal import (
     quote_state,
     signature_part,
     unit_of_work,
-    utcnow,
 )
 from models.services.mailing import email_customer
 from models.services.notifications import (
@@ -61,7 +60,7 @@ async def counter_offer(
     expected_version: int | None = None,
 ) -> Quote:
     """The awaited party answers every line that awaits them: accept, decline or counter."""
-    now = utcnow()
+    now = deps.clock()
     body = _message(message)
     async with unit_of_work(deps) as pending:
         quote, lines = await _open(caller, quote_id, expected_version)
@@ -138,7 +137,7 @@ async def accept_all_remaining(
     expected_version: int | None = None,
 ) -> Quote:
     """The customer accepts every pending line at the merchant's offer and signs by typed name."""
-    now = utcnow()
+    now = deps.clock()
     found = intake.Collector()
     path = ["input", "signature"]
     name = found.run(v.text, signature.name, [*path, "name"], limit=v.MAX_NAME, required=True)
@@ -209,7 +208,7 @@ async def reject_all_remaining(
     expected_version: int | None = None,
 ) -> Quote:
     """The customer declines every pending line."""
-    now = utcnow()
+    now = deps.clock()
     body = _message(message)
     async with unit_of_work(deps) as pending:
         quote, lines = await _open(caller, quote_id, expected_version)
@@ -232,7 +231,7 @@ async def withdraw_acceptance(
     deps: Deps, caller: Caller, quote_id: int, message: str | None = None
 ) -> Quote:
     """The customer takes back an acceptance that is not converted yet."""
-    now = utcnow()
+    now = deps.clock()
     body = _message(message)
     async with unit_of_work(deps) as pending:
         quote, lines = await _open(caller, quote_id, None)
