@@ -1,8 +1,10 @@
-"""`tradequote serve --demo`: a demo organization with staff and quotes in several statuses,
+"""`tradequote serve --demo`: a demo organization with staff and quotes in every status,
 so that a newcomer can explore the API in GraphiQL at once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 from graphql_api import db
@@ -13,7 +15,7 @@ from models.enums import CarrierLock, DeviceCondition, DeviceType, Fulfillment, 
 from models.negotiation import LineAction, LineResponse, StaffRole
 from models.organization import Organization, StaffMember, TokenKind
 from models.quote import Quote, QuoteLine
-from models.services import conversion, lifecycle, requests, rounds
+from models.services import conversion, drafts, lifecycle, requests, rounds
 from models.services.caller import Caller, Deps
 from models.services.intake import ContactIn, DeviceIn
 from models.services.mailing import customer_link
@@ -74,6 +76,22 @@ async def _quote_in(deps: Deps, owner: Caller, step: int) -> Quote:
     return quote
 
 
+async def _draft_and_expired(deps: Deps, owner: Caller) -> None:
+    """A merchant-written draft, and a request made a month ago that has expired since."""
+    name, email = CUSTOMERS[3]
+    await drafts.create_draft_quote(
+        deps, owner, drafts.DraftIn(ContactIn(name, email), DEVICES[1:], message="As discussed.")
+    )
+    month_ago = deps.clock() - timedelta(days=30)
+    name, email = CUSTOMERS[4]
+    await requests.create_quote_request(
+        replace(deps, clock=lambda: month_ago),
+        owner,
+        requests.QuoteRequestIn(customer_name=name, customer_email=email, send_email=False),
+    )
+    await lifecycle.expire_due_quotes(deps)
+
+
 async def load_demo(settings: Settings) -> str:
     """Create the demo organization once; always print a fresh owner token and a customer link."""
     await db.connect(settings.database_url)
@@ -102,6 +120,7 @@ async def load_demo(settings: Settings) -> str:
                 quote = await _quote_in(deps, caller, step)
                 if step == 6:
                     await lifecycle.cancel_quote(deps, caller, quote.id, "Customer changed their mind.")
+            await _draft_and_expired(deps, caller)
         owner = await StaffMember.get(organization_id=organization.id, role=StaffRole.OWNER)
         token, _ = await issue_token(TokenKind.STAFF, organization.id, staff_id=owner.id,
                                      label="demo")
