@@ -14,8 +14,6 @@ from models.services.lifecycle import expire_due_quotes
 
 log = logging.getLogger("tradequote.jobs")
 
-SWEEP_INTERVAL_SECONDS = 30.0
-
 
 async def _every(interval: float, job: Callable[[], Awaitable[object]], stop: asyncio.Event) -> None:
     while not stop.is_set():
@@ -34,7 +32,7 @@ async def background_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]
     sender = OutboxSender(settings)
     tasks = [
         asyncio.create_task(sender.run_forever(stop)),
-        asyncio.create_task(_every(SWEEP_INTERVAL_SECONDS, lambda: expire_due_quotes(deps), stop)),
+        asyncio.create_task(_every(settings.sweep_interval, lambda: expire_due_quotes(deps), stop)),
     ]
     try:
         yield

@@ -28,6 +28,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     "Seconds a WebSocket may stay open without sending `connection_init`."
     ws_init_timeout: float = 10.0
+    "Seconds between two expiry sweeps of a server or worker."
+    sweep_interval: float = 30.0
 
     @property
     def production(self) -> bool:
@@ -50,6 +52,12 @@ class Settings:
         if len(secret) < 32:
             raise ConfigurationError("TRADEQUOTE_SECRET_KEY must be at least 32 characters")
         origins = environ.get("TRADEQUOTE_CORS_ORIGINS", "")
+        try:
+            sweep_interval = float(environ.get("TRADEQUOTE_SWEEP_INTERVAL", cls.sweep_interval))
+        except ValueError:
+            sweep_interval = -1.0
+        if not 0 < sweep_interval <= 3600:
+            raise ConfigurationError("TRADEQUOTE_SWEEP_INTERVAL must be seconds between 0 and 3600")
         return cls(
             database_url=environ.get("TRADEQUOTE_DATABASE_URL", cls.database_url),
             public_url=environ.get("TRADEQUOTE_PUBLIC_URL", cls.public_url).rstrip("/"),
@@ -59,6 +67,7 @@ class Settings:
             mail_dir=environ.get("TRADEQUOTE_MAIL_DIR", cls.mail_dir),
             env=env,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            sweep_interval=sweep_interval,
         )
 
 
