@@ -20,18 +20,18 @@ from resolvers.inputs import ContactInput
 
 @strawberry.input(description="A line of a merchant-written quote.")
 class DraftLineInput:
-    type: DeviceType
-    brand: str
-    model: str
-    storage: str | None = None
-    color: str | None = None
-    condition: DeviceCondition
-    carrier_lock: CarrierLock | None = None
-    carrier: str | None = None
-    quantity: int
+    type: DeviceType = strawberry.field(description="What kind of device.")
+    brand: str = strawberry.field(description="E.g. Apple.")
+    model: str = strawberry.field(description="E.g. iPhone 13.")
+    storage: str | None = strawberry.field(default=None, description="E.g. 128 GB.")
+    color: str | None = strawberry.field(default=None, description="As the maker names it.")
+    condition: DeviceCondition = strawberry.field(description="The condition the offer assumes.")
+    carrier_lock: CarrierLock | None = strawberry.field(default=None, description="Default UNKNOWN.")
+    carrier: str | None = strawberry.field(default=None, description="The carrier of a locked device.")
+    quantity: int = strawberry.field(description="Units of this device, at least 1.")
     offer: Decimal = strawberry.field(description="The merchant's offer per unit.")
-    imeis: list[str] | None = None
-    serials: list[str] | None = None
+    imeis: list[str] | None = strawberry.field(default=None, description="At most `quantity`.")
+    serials: list[str] | None = strawberry.field(default=None, description="At most `quantity`.")
 
     def domain(self) -> DeviceIn:
         return DeviceIn(
@@ -52,8 +52,8 @@ class DraftLineInput:
 
 @strawberry.input(description="A merchant-written quote, kept in DRAFT until it is issued.")
 class CreateDraftQuoteInput:
-    contact: ContactInput
-    lines: list[DraftLineInput]
+    contact: ContactInput = strawberry.field(description="The customer the quote is for.")
+    lines: list[DraftLineInput] = strawberry.field(description="May be empty while drafting; issuing needs one.")
     expires_at: datetime | None = strawberry.field(
         default=None,
         description="Default: set when the quote is issued, to the end of the organization's last valid day.",
@@ -65,18 +65,20 @@ class CreateDraftQuoteInput:
 
 @strawberry.input(description="Changes to a DRAFT; fields left out stay as they are.")
 class UpdateDraftQuoteInput:
-    quote_id: strawberry.ID
-    contact: ContactInput | None = None
+    quote_id: strawberry.ID = strawberry.field(description="The DRAFT to change.")
+    contact: ContactInput | None = strawberry.field(default=None, description="Replaces the contact when given.")
     lines: list[DraftLineInput] | None = strawberry.field(
         default=None, description="Replaces every line when given."
     )
-    expires_at: datetime | None = None
-    expected_version: int | None = None
+    expires_at: datetime | None = strawberry.field(default=None, description="A new date, in the future.")
+    expected_version: int | None = strawberry.field(
+        default=None, description="Refuse the change with STALE_VERSION if the draft changed meanwhile."
+    )
 
 
 @strawberry.input(description="Issue a DRAFT to its customer.")
 class IssueQuoteInput:
-    quote_id: strawberry.ID
+    quote_id: strawberry.ID = strawberry.field(description="The DRAFT to issue.")
     message: str | None = strawberry.field(
         default=None, description="Goes into the thread and the email."
     )
@@ -87,13 +89,13 @@ class IssueQuoteInput:
 
 @strawberry.input(description="Take back the merchant's latest round before the customer answered it.")
 class RecallQuoteInput:
-    quote_id: strawberry.ID
+    quote_id: strawberry.ID = strawberry.field(description="The quote whose latest round to take back.")
     reason: str | None = strawberry.field(default=None, description="Kept in the thread.")
 
 
 @strawberry.input(description="Give an open quote more time, before its date has passed.")
 class ExtendQuoteInput:
-    quote_id: strawberry.ID
+    quote_id: strawberry.ID = strawberry.field(description="An open quote (or a draft) not past its date.")
     expires_at: datetime | None = strawberry.field(
         default=None,
         description="The new date, later than the current one. Default: the organization's validity days from today, to the end of that day in its time zone.",
@@ -101,12 +103,14 @@ class ExtendQuoteInput:
     message: str | None = strawberry.field(
         default=None, description="Goes into the thread and the customer's email."
     )
-    expected_version: int | None = None
+    expected_version: int | None = strawberry.field(
+        default=None, description="Refuse the change with STALE_VERSION if the quote changed meanwhile."
+    )
 
 
 @strawberry.input(description="Copy a quote (typically an expired one) into a new DRAFT.")
 class CopyQuoteInput:
-    quote_id: strawberry.ID
+    quote_id: strawberry.ID = strawberry.field(description="Any quote with lines, of any status.")
 
 
 def _lines(lines: list[DraftLineInput] | None) -> list[DeviceIn] | None:

@@ -15,15 +15,15 @@ from models.services import portal
 
 @strawberry.input(description="Ask for a sign-in code to the portal of one organization.")
 class RequestPortalCodeInput:
-    organization_slug: str
-    email: str
+    organization_slug: str = strawberry.field(description="The organization whose portal to open.")
+    email: str = strawberry.field(description="Where the code is sent: the email the quotes were made for.")
 
 
 @strawberry.input(description="Trade an emailed code for a portal session.")
 class SignInToPortalInput:
-    organization_slug: str
-    email: str
-    code: str
+    organization_slug: str = strawberry.field(description="The organization the code was asked for.")
+    email: str = strawberry.field(description="The address the code was sent to (any letter case).")
+    code: str = strawberry.field(description="The 6 digits of the latest code emailed.")
 
 
 @strawberry.type(description="The answer to a code request: the same for every well-formed request.")
@@ -31,7 +31,9 @@ class RequestPortalCodePayload:
     sent: bool = strawberry.field(
         description="True for any well-formed request, whether or not the email has quotes: nothing is revealed."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="A malformed address, an unknown organization, or too many codes asked (LIMIT_EXCEEDED)."
+    )
 
 
 @strawberry.type(description="A portal session, or why the code was refused.")
@@ -40,7 +42,9 @@ class SignInToPortalPayload:
         description="A portal session token for the Authorization header."
     )
     expires_at: datetime | None = strawberry.field(description="When the session token stops working.")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(
+        description="A wrong (INVALID_INPUT), expired (EXPIRED) or burned (LIMIT_EXCEEDED) code."
+    )
 
 
 @strawberry.type
