@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncio
+
 from graphql_api.ids import decode_id
+from models.outbox import OutboxEmail
+from models.quote import QuoteEvent
 from models.services.journal import chain_is_valid
 from tests import documents as doc
 from tests.client import Api, GraphQLFailure, Org
@@ -93,11 +97,22 @@ async def test_draft_issue_recall_edit_issue_counter_accept_convert(api: Api, or
     refused = (await api(UPDATE_DRAFT, {"input": {"quoteId": quote["id"], "lines": [WATCH]}}, org.owner_token))["updateDraftQuote"]
     assert [e["code"] for e in refused["userErrors"]] == ["INVALID_STATE"]
 
+    events_before = await QuoteEvent.filter(quote_id=pk(quote["id"])).order_by("seq").values("seq", "hash", "payload")
     recalled = (await api(RECALL, {"input": {"quoteId": quote["id"], "reason": "Wrong model"}}, org.owner_token))["recallQuote"]
     assert recalled["userErrors"] == []
     quote = recalled["quote"]
     assert (quote["status"], quote["awaiting"]) == ("DRAFT", None)
     assert kinds(quote)[-2:] == ["ISSUE", "RECALL"]
+    # nothing rewritten: the earlier events stand as they were, one entry voids the issue
+    events_after = await QuoteEvent.filter(quote_id=pk(quote["id"])).order_by("seq").values("seq", "hash", "payload")
+    assert events_after[: len(events_before)] == events_before
+    (voiding,) = events_after[len(events_before):]
+    issue_event = events_before[-1]
+    assert issue_event["payload"]["message"]["kind"] == "ISSUE"
+    assert voiding["payload"]["extra"]["voids"]["seq"] == issue_event["seq"]
+    # the customer, who had the offer by email, is told it is being revised
+    told = await OutboxEmail.filter(organization_id=org.id, template="quote_recalled").values_list("context", flat=True)
+    assert [context["reason"] for context in told] == ["Wrong model"]
     assert "RECALL" not in quote["availableActions"]
     # the customer's link does not open a draft
     assert "errors" in await api.raw(READ, {"id": quote["id"]}, link)
@@ -193,3 +208,22 @@ async def test_drafts_are_for_negotiating_staff_and_need_valid_lines(api: Api, o
         pass
     else:
         raise AssertionError("a forged link opened a draft")
+
+
+async def test_a_recall_racing_the_customers_answer_lets_exactly_one_through(api: Api, org: Org) -> None:
+    quote = await draft(api, org)
+    issued = (await api(ISSUE, {"input": {"quoteId": quote["id"], "sendEmail": False}}, org.owner_token))["issueQuote"]
+    link = token_of(issued["url"])
+    lines = [{"lineId": line["id"], "action": "ACCEPT"} for line in issued["quote"]["lines"]]
+    recall, answer = await asyncio.gather(
+        api.raw(RECALL, {"input": {"quoteId": quote["id"]}}, org.owner_token),
+        api.raw(doc.COUNTER, {"input": {"quoteId": quote["id"], "lines": lines}}, link),
+    )
+    recalled = not recall["data"]["recallQuote"]["userErrors"]
+    answered = "errors" not in answer and not answer["data"]["counterOffer"]["userErrors"]
+    assert recalled != answered, (recall, answer)
+    final = (await api(READ, {"id": quote["id"]}, org.owner_token))["quote"]
+    assert final["status"] == ("DRAFT" if recalled else "ACCEPTED")
+    assert await chain_is_valid(pk(quote["id"]))
+    # no email about a recall that never reached the customer by email
+    assert not await OutboxEmail.filter(organization_id=org.id, template="quote_recalled").exists()

@@ -404,6 +404,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "quote_canceled": {**CUSTOMER, "reason": "Out of stock"},
     "quote_expired": CUSTOMER,
+    "quote_recalled": {**CUSTOMER, "reason": "Wrong storage size"},
     "quote_extended": {**CUSTOMER, "expires_at": "2026-12-01T23:00:00+00:00", "message": "Take your time"},
     "portal_code": {**CUSTOMER, "code": "123456", "expires_minutes": 10},
     "staff_quote_submitted": STAFF,

@@ -279,6 +279,23 @@ def quote_expired(c: TemplateContext, b: Branding) -> Content:
     )
 
 
+@template("quote_recalled")
+def quote_recalled(c: TemplateContext, b: Branding) -> Content:
+    number = c.text("quote_number")
+    return Content(
+        subject=f"{b.name} is revising quote {number}",
+        greeting=_hello(c),
+        blocks=[
+            Paragraph(
+                f"{b.name} took back its latest offer on quote {number} to revise it: there is "
+                "nothing to answer for now. You will hear from them again soon."
+            ),
+            *_message(c, f"A note from {b.name}", key="reason"),
+            Link("Open the quote", c.url("link_url")),
+        ],
+    )
+
+
 @template("quote_extended")
 def quote_extended(c: TemplateContext, b: Branding) -> Content:
     number = c.text("quote_number")

@@ -206,7 +206,11 @@ async def issue_quote(
             by=caller,
             body=body,
             now=now,
-            extra={"lines": _lines_part(lines), "expiresAt": quote.expires_at.isoformat()},
+            extra={
+                "lines": _lines_part(lines),
+                "expiresAt": quote.expires_at.isoformat(),
+                "emailed": bool(send_email and quote.contact_email),
+            },
         )
         if send_email and quote.contact_email:
             await log_share(quote, quote.contact_email, quote.contact_name, body, caller.staff_id, now)
@@ -261,6 +265,7 @@ async def recall_quote(
         previous_lines = [restored.get(line.id, line) for line in state.lines]
         previous_status = rules.QuoteStatus(payload["status"]["from"])
         outcome = rules.recall(state, caller.actor, previous_lines, previous_status, now)
+        customer_was_told = payload.get("extra", {}).get("emailed", True)
         await conclude(
             quote,
             lines,
@@ -278,6 +283,8 @@ async def recall_quote(
                 }
             },
         )
+        if customer_was_told:
+            await email_customer(deps, quote, "quote_recalled", now, reason=body)
     return quote
 
 
