@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from graphql_api.mail.sender import OutboxSender
 from graphql_api.settings import Settings
 from models.services.caller import Deps
-from models.services.lifecycle import expire_due_quotes
+from models.services.lifecycle import sweep
 
 log = logging.getLogger("tradequote.jobs")
 
@@ -32,7 +32,7 @@ async def background_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]
     sender = OutboxSender(settings)
     tasks = [
         asyncio.create_task(sender.run_forever(stop)),
-        asyncio.create_task(_every(settings.sweep_interval, lambda: expire_due_quotes(deps), stop)),
+        asyncio.create_task(_every(settings.sweep_interval, lambda: sweep(deps), stop)),
     ]
     try:
         yield

@@ -199,6 +199,11 @@ async def test_staff_extend_an_open_quote_but_not_one_past_its_date(api: Api, or
     assert extended["quote"]["thread"]["edges"][-1]["node"]["kind"] == "EXTENSION"
     assert await chain_is_valid(decode_id(quote["id"], "Quote") or 0)
 
+    # without a date: the validity days (14) once more, from the current last day
+    again = (await api(EXTEND, {"input": {"quoteId": quote["id"]}}, org.owner_token))["extendQuote"]
+    assert again["userErrors"] == []
+    assert datetime.fromisoformat(again["quote"]["expiresAt"]) == datetime.fromisoformat(later) + timedelta(days=14)
+
     customer = await api.raw(EXTEND, {"input": {"quoteId": quote["id"]}}, link)
     assert customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 

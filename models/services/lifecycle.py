@@ -3,7 +3,7 @@ that expires overdue quotes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models import negotiation as rules
 from models import validation as v
@@ -85,7 +85,8 @@ async def extend_quote(
     expected_version: int | None = None,
 ) -> Quote:
     """Staff move the date of a quote that has not expired yet; the change is in the chain.
-    Without a date: the organization's validity days from today, to the end of that day."""
+    Without a date: the organization's validity days once more, counted from today (or from
+    the current last valid day when that is later), to the end of that day."""
     now = deps.clock()
     text = v.text(message, ["input", "message"], limit=v.MAX_MESSAGE)
     async with unit_of_work(deps) as pending:
@@ -93,8 +94,10 @@ async def extend_quote(
         check_version(quote, expected_version)
         lines = await quote_lines(quote)
         if expires_at is None:
+            # the validity days once more, from today or from the current last day if later
             organization = await Organization.get(id=quote.organization_id)
-            expires_at = valid_until(now, organization.quote_validity_days, organization.time_zone)
+            start = max(now, (quote.expires_at or now) - timedelta(microseconds=1))
+            expires_at = valid_until(start, organization.quote_validity_days, organization.time_zone)
         previous = quote.expires_at
         quote.expires_at = rules.extend(quote_state(quote, lines), caller.actor, expires_at, now)
         await record(
@@ -124,7 +127,20 @@ async def extend_quote(
     return quote
 
 
-async def expire_due_quotes(deps: Deps, now: datetime | None = None, limit: int = 100) -> int:
+SWEEP_BATCH = 100
+
+
+async def sweep(deps: Deps) -> int:
+    """Expire every overdue quote, a batch at a time, until a batch comes back short."""
+    total = 0
+    while (expired := await expire_due_quotes(deps)) >= SWEEP_BATCH:
+        total += expired
+    return total + expired
+
+
+async def expire_due_quotes(
+    deps: Deps, now: datetime | None = None, limit: int = SWEEP_BATCH
+) -> int:
     """The server's sweep: open quotes past their expiry become EXPIRED, each with an EXPIRY
     message, a staff notification and an email to the customer. Safe on every replica: a
     quote another sweeper holds is skipped (FOR UPDATE SKIP LOCKED on PostgreSQL), and each
