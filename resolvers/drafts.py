@@ -9,10 +9,15 @@ from decimal import Decimal
 import strawberry
 
 from graphql_api.context import Info
-from graphql_api.errors import attempt, not_found
-from graphql_api.ids import decode_id
+from graphql_api.errors import attempt
 from graphql_api.types.enums import CarrierLock, DeviceCondition, DeviceType
-from graphql_api.types.payloads import QuoteLinkPayload, QuotePayload, fresh_quote, quote_action
+from graphql_api.types.payloads import (
+    QuoteLinkPayload,
+    QuotePayload,
+    fresh_quote,
+    quote_action,
+    quote_link_action,
+)
 from models.services import drafts, lifecycle
 from models.services.intake import DeviceIn
 from resolvers.inputs import ContactInput
@@ -154,18 +159,13 @@ class DraftMutations:
     )
     async def issue_quote(self, info: Info, input: IssueQuoteInput) -> QuoteLinkPayload:
         ctx = info.context
-        quote_id = decode_id(input.quote_id, "Quote")
-        if quote_id is None:
-            return QuoteLinkPayload(quote=None, url=None, user_errors=not_found(["input", "quoteId"]))
-        result = await attempt(
-            drafts.issue_quote(
+        return await quote_link_action(
+            info,
+            input.quote_id,
+            lambda quote_id: drafts.issue_quote(
                 ctx.deps, ctx.caller, quote_id, input.message, input.send_email is not False
-            )
+            ),
         )
-        if isinstance(result, list):
-            return QuoteLinkPayload(quote=None, url=None, user_errors=result)
-        quote, url = result
-        return QuoteLinkPayload(quote=await fresh_quote(info, quote.id), url=url, user_errors=[])
 
     @strawberry.mutation(
         description="Staff: take back the merchant's latest offers before the customer answered them. A merchant-written quote returns to DRAFT."

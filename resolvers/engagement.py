@@ -8,11 +8,9 @@ import strawberry
 from graphql import GraphQLError
 
 from graphql_api.context import Info
-from graphql_api.errors import attempt, not_found
-from graphql_api.ids import decode_id
 from graphql_api.permissions import staff_caller
 from graphql_api.types.engagement import EngagementSummary, EngagementTimeline, load_timeline
-from graphql_api.types.payloads import QuoteLinkPayload, fresh_quote
+from graphql_api.types.payloads import QuoteLinkPayload, quote_link_action
 from graphql_api.types.quote import load_quote_by_global_id
 from models.services import engagement
 
@@ -62,13 +60,10 @@ class SharingMutations:
         description="Staff: email the quote's link to a recipient, again if need be: the same link."
     )
     async def share_quote(self, info: Info, input: ShareQuoteInput) -> QuoteLinkPayload:
-        quote_id = decode_id(input.quote_id, "Quote")
-        if quote_id is None:
-            return QuoteLinkPayload(quote=None, url=None, user_errors=not_found(["input", "quoteId"]))
         ctx = info.context
         data = engagement.ShareIn(input.recipient_email, input.recipient_name, input.message)
-        result = await attempt(engagement.share_quote(ctx.deps, ctx.caller, quote_id, data))
-        if isinstance(result, list):
-            return QuoteLinkPayload(quote=None, url=None, user_errors=result)
-        quote, url = result
-        return QuoteLinkPayload(quote=await fresh_quote(info, quote.id), url=url, user_errors=[])
+        return await quote_link_action(
+            info,
+            input.quote_id,
+            lambda quote_id: engagement.share_quote(ctx.deps, ctx.caller, quote_id, data),
+        )

@@ -44,6 +44,16 @@ def cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
     return done.stdout
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask a process to stop (SIGTERM: a graceful shutdown), kill it after 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def serving(env: dict[str, str], cwd: Path, *args: str) -> Iterator[str]:
     """`tradequote serve` on a free loopback port; yields its base URL, stops it on exit."""
@@ -70,10 +80,5 @@ def serving(env: dict[str, str], cwd: Path, *args: str) -> Iterator[str]:
             time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()

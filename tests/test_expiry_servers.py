@@ -19,7 +19,7 @@ import pytest
 
 from tests import documents as doc
 from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database
-from tests.server import cli, environment, serving
+from tests.server import cli, environment, serving, stop
 
 STATUS = """query($id: ID!) { quote(id: $id) { status thread(first: 20) { edges { node { kind } } } } }"""
 
@@ -42,12 +42,7 @@ def worker(env: dict[str, str], cwd: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 

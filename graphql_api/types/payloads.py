@@ -64,3 +64,17 @@ async def quote_action(
     if isinstance(result, list):
         return QuotePayload(quote=None, user_errors=result)
     return QuotePayload(quote=await fresh_quote(info, result.id), user_errors=[])
+
+
+async def quote_link_action(
+    info: Info, global_id: str, run: Callable[[int], Awaitable[tuple[HasId, str]]]
+) -> QuoteLinkPayload:
+    """`quote_action` for the use cases that answer with the quote and the customer's link."""
+    quote_id = decode_id(global_id, "Quote")
+    if quote_id is None:
+        return QuoteLinkPayload(quote=None, url=None, user_errors=not_found(["input", "quoteId"]))
+    result = await attempt(run(quote_id))
+    if isinstance(result, list):
+        return QuoteLinkPayload(quote=None, url=None, user_errors=result)
+    quote, url = result
+    return QuoteLinkPayload(quote=await fresh_quote(info, quote.id), url=url, user_errors=[])
