@@ -3,9 +3,8 @@ accept, convert; a recall refused once the customer answered; the log keeps ever
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncio
+from typing import Any
 
 from graphql_api.ids import decode_id
 from models.outbox import OutboxEmail

@@ -250,7 +250,7 @@ async def test_the_rules_refuse_at_the_expiry_instant_not_a_microsecond_before(a
     quote, _ = await submitted(api, org)
     row = await Quote.get(id=decode_id(quote["id"], "Quote"))
     assert row.expires_at is not None
-    answers = [LineResponse(decode_id(line["id"], "QuoteLine") or 0, LineAction.COUNTER, Decimal("100"))
+    answers = [LineResponse(decode_id(line["id"], "QuoteLine") or 0, LineAction.COUNTER, Decimal(100))
                for line in quote["lines"]]
     owner = await _owner(org)
     try:

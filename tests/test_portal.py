@@ -15,7 +15,7 @@ from models.outbox import OutboxEmail
 from models.portal import PortalCode
 from tests import documents as doc
 from tests.client import Api, Org, make_org
-from tests.flow import CONTACT, PHONE, TABLET, request_link, respond, token_of
+from tests.flow import CONTACT, PHONE, TABLET, request_link, respond
 from tests.mailcatcher import MailCatcher
 from tests.test_thread_view import count_statements
 

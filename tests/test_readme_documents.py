@@ -11,7 +11,7 @@ from graphql import parse, validate
 from graphql_api.schema import schema
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-DOCUMENTS = re.findall(r"```graphql\n(.*?)```", README.read_text(), re.S)
+DOCUMENTS = re.findall(r"```graphql\n(.*?)```", README.read_text(), re.DOTALL)
 
 
 def test_the_readme_shows_the_lifecycle() -> None:
