@@ -14,6 +14,9 @@ MODEL_MODULES = [
     "models.outbox",
     "models.notification",
     "models.engagement",
+    "models.catalog",
+    "models.imei_checks",
+    "models.price_grid",
 ]
 
 

@@ -27,6 +27,7 @@ from graphql_api.types.quote import Quote, QuoteLine
 from graphql_api.types.thread import ThreadMessage
 from resolvers.branding import BrandingMutations
 from resolvers.buy_orders import BuyOrderMutations
+from resolvers.devices import DeviceMutations, DeviceQueries
 from resolvers.engagement import EngagementQueries, SharingMutations
 from resolvers.live import QuoteSubscriptions
 from resolvers.negotiation import NegotiationMutations
@@ -39,9 +40,18 @@ from resolvers.organization import OrganizationQueries
 from resolvers.quotes import QuoteQueries
 from resolvers.requests import RequestMutations
 from resolvers.thread import ThreadMutations
+from resolvers.trade_in import TradeInMutations, TradeInQueries
 
 Query = merge_types(
-    "Query", (OrganizationQueries, QuoteQueries, NotificationQueries, EngagementQueries)
+    "Query",
+    (
+        OrganizationQueries,
+        QuoteQueries,
+        NotificationQueries,
+        EngagementQueries,
+        DeviceQueries,
+        TradeInQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -53,6 +63,8 @@ Mutation = merge_types(
         NotificationMutations,
         SharingMutations,
         BrandingMutations,
+        DeviceMutations,
+        TradeInMutations,
     ),
 )
 Subscription = merge_types("Subscription", (QuoteSubscriptions, NotificationSubscriptions))

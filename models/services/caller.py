@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from models.errors import Forbidden, Unauthenticated
 from models.negotiation import Actor, Party, StaffRole
+from models.services.imei_checks import CheckSettings
 
 NEGOTIATING_ROLES = frozenset({StaffRole.OWNER, StaffRole.MANAGER, StaffRole.SALES_REP})
 
@@ -68,3 +69,5 @@ class Deps:
     bus: Publisher
     secret_key: str
     public_url: str
+    "How IMEIs are checked: the external provider, if any, and its cache period."
+    checks: CheckSettings = field(default_factory=CheckSettings)
