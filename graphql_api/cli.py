@@ -10,13 +10,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from graphql_api import db
+from graphql_api.cli_devices import add_commands as add_device_commands
 from graphql_api.settings import ConfigurationError, Settings
 from models.errors import DomainError
 from models.organization import TokenKind
 
 
 def _migrate(settings: Settings) -> None:
+    from graphql_api.cli_devices import load_starter
+
     asyncio.run(db.migrate(settings.database_url))
+    asyncio.run(load_starter(settings))
 
 
 async def _create_organization(settings: Settings, args: argparse.Namespace) -> dict[str, object]:
@@ -77,7 +81,12 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         broker = create_broker(settings.database_url)
         await db.connect(settings.database_url)
         await broker.start()
-        deps = Deps(bus=broker, secret_key=settings.secret_key, public_url=settings.public_url)
+        deps = Deps(
+            bus=broker,
+            secret_key=settings.secret_key,
+            public_url=settings.public_url,
+            checks=check_settings(settings),
+        )
         try:
             async with background_jobs(settings, deps):
                 print("worker running; Ctrl-C to stop", flush=True)
@@ -145,6 +154,8 @@ def parser() -> argparse.ArgumentParser:
     org.add_argument("--currency", default="USD")
     org.add_argument("--json", action="store_true", help="print one JSON object")
     org.set_defaults(func=cmd_create_organization)
+
+    add_device_commands(commands)
 
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", default="schema.graphql")

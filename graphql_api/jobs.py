@@ -1,4 +1,5 @@
-"""Background work every replica runs safely: the outbox sender and the expiry sweeper."""
+"""Background work every replica runs safely: the outbox sender, the expiry sweeper, and the
+retries of pending external IMEI checks."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from graphql_api.mail.sender import OutboxSender
 from graphql_api.settings import Settings
 from models.services.caller import Deps
+from models.services.imei_checks import retry_pending
+from models.services.journal import utcnow
 from models.services.lifecycle import expire_due_quotes
 
 log = logging.getLogger("tradequote.jobs")
 
 SWEEP_INTERVAL_SECONDS = 30.0
+IMEI_RETRY_INTERVAL_SECONDS = 15.0
 
 
 async def _every(interval: float, job: Callable[[], Awaitable[object]], stop: asyncio.Event) -> None:
@@ -35,6 +39,13 @@ async def background_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]
     tasks = [
         asyncio.create_task(sender.run_forever(stop)),
         asyncio.create_task(_every(SWEEP_INTERVAL_SECONDS, lambda: expire_due_quotes(deps), stop)),
+        asyncio.create_task(
+            _every(
+                IMEI_RETRY_INTERVAL_SECONDS,
+                lambda: retry_pending(deps.checks, utcnow()),
+                stop,
+            )
+        ),
     ]
     try:
         yield

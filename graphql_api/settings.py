@@ -28,6 +28,12 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     "Seconds a WebSocket may stay open without sending `connection_init`."
     ws_init_timeout: float = 10.0
+    "An external IMEI checking service (see graphql_api/checks/http_provider.py), if any."
+    imei_check_url: str | None = None
+    imei_check_key: str | None = None
+    imei_check_timeout: float = 3.0
+    "How long an answer of the external checking service is reused for an IMEI."
+    imei_check_cache_seconds: int = 86400
 
     @property
     def production(self) -> bool:
@@ -50,6 +56,17 @@ class Settings:
         if len(secret) < 32:
             raise ConfigurationError("TRADEQUOTE_SECRET_KEY must be at least 32 characters")
         origins = environ.get("TRADEQUOTE_CORS_ORIGINS", "")
+        try:
+            check_timeout = float(environ.get("TRADEQUOTE_IMEI_CHECK_TIMEOUT", "3"))
+            check_cache = int(environ.get("TRADEQUOTE_IMEI_CHECK_CACHE_SECONDS", "86400"))
+        except ValueError:
+            raise ConfigurationError(
+                "TRADEQUOTE_IMEI_CHECK_TIMEOUT and _CACHE_SECONDS must be numbers"
+            ) from None
+        if not 0 < check_timeout <= 60 or check_cache < 0:
+            raise ConfigurationError(
+                "TRADEQUOTE_IMEI_CHECK_TIMEOUT is 0–60 s; _CACHE_SECONDS is not negative"
+            )
         return cls(
             database_url=environ.get("TRADEQUOTE_DATABASE_URL", cls.database_url),
             public_url=environ.get("TRADEQUOTE_PUBLIC_URL", cls.public_url).rstrip("/"),
@@ -59,6 +76,10 @@ class Settings:
             mail_dir=environ.get("TRADEQUOTE_MAIL_DIR", cls.mail_dir),
             env=env,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            imei_check_url=environ.get("TRADEQUOTE_IMEI_CHECK_URL") or None,
+            imei_check_key=environ.get("TRADEQUOTE_IMEI_CHECK_KEY") or None,
+            imei_check_timeout=check_timeout,
+            imei_check_cache_seconds=check_cache,
         )
 
 

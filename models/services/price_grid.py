@@ -3,6 +3,8 @@ Changing the grid never touches the instant offers already made."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from tortoise.transactions import in_transaction
 
 from models import csv_rows
@@ -12,6 +14,7 @@ from models.organization import Organization
 from models.price_grid import GridDeduction, GridPrice
 from models.services.caller import Caller
 from models.services.catalog import ImportReport, models_by_key
+from models.validation import quantize
 
 GRID_ROLES = frozenset({StaffRole.OWNER, StaffRole.MANAGER})
 
@@ -123,6 +126,7 @@ async def import_deductions(
 
 
 async def export_prices(organization_id: int) -> str:
+    currency = await _currency(organization_id)
     rows = await GridPrice.filter(organization_id=organization_id).values_list(
         "catalog_model_id", "storage", "grade", "carrier_lock", "base_price", "floor_price"
     )
@@ -147,21 +151,30 @@ async def export_prices(organization_id: int) -> str:
             shown(model_id, storage),
             str(grade),
             str(lock),
-            base,
-            floor,
+            quantize(base, currency),
+            None if floor is None else quantize(floor, currency),
         )
         for model_id, storage, grade, lock, base, floor in rows
     )
     return csv_rows.write(csv_rows.PRICE_COLUMNS, out)
 
 
+async def _currency(organization_id: int) -> str:
+    codes = await Organization.filter(id=organization_id).values_list("currency_code", flat=True)
+    return str(codes[0])
+
+
 async def export_deductions(organization_id: int) -> str:
+    currency = await _currency(organization_id)
     rows = await GridDeduction.filter(organization_id=organization_id).order_by(
         "question", "answer"
     ).values_list("question", "answer", "kind", "amount")
     return csv_rows.write(
         csv_rows.DEDUCTION_COLUMNS,
-        [(q, a, str(kind), amount.normalize() if str(kind) == "PERCENT" else amount) for q, a, kind, amount in rows],
+        [
+            (q, a, str(kind), _percent(amount) if str(kind) == "PERCENT" else quantize(amount, currency))
+            for q, a, kind, amount in rows
+        ],
     )
 
 
@@ -175,3 +188,9 @@ async def staff_import(
         None if deductions is None else await import_deductions(organization, deductions, replace=replace)
     )
     return price_report, deduction_report
+
+
+def _percent(amount: Decimal) -> str:
+    """12.500 as `12.5`, 10.000 as `10`."""
+    text = format(amount.normalize(), "f")
+    return text
