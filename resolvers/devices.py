@@ -3,14 +3,14 @@ imports by staff."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 import strawberry
 
 from graphql_api.context import Info
 from graphql_api.errors import UserError, attempt, not_found
-from graphql_api.ids import decode_id, from_cursor, page_size, to_cursor
-from graphql_api.types.common import PageInfo
+from graphql_api.ids import decode_id, from_cursor, page_size
 from graphql_api.types.devices import (
     CatalogModelConnection,
     CsvImportReport,
@@ -21,6 +21,7 @@ from graphql_api.types.devices import (
     LookupImeisPayload,
     RegistryFlag,
     catalog_connection,
+    offset_page,
 )
 from graphql_api.types.enums import DeviceType
 from graphql_api.types.payloads import QuotePayload, quote_action
@@ -88,8 +89,8 @@ async def _catalog_organization(info: Info, slug: str | None) -> int | None:
     if caller.organization_id is not None:
         return caller.organization_id
     if slug:
-        rows = await Organization.filter(slug=slug.strip()[:64]).values_list("id", flat=True)
-        return rows[0] if rows else None
+        row = await Organization.filter(slug=slug.strip()[:64]).only("id").first()
+        return None if row is None else row.id
     return None
 
 
@@ -102,6 +103,13 @@ async def _import_registry(caller: Caller, csv: str) -> catalog.ImportReport:
     caller.require_staff(registry.REGISTRY_ROLES)
     assert caller.organization_id is not None
     return await registry.import_registry(caller.organization_id, csv)
+
+
+async def _imported(run: Awaitable[catalog.ImportReport]) -> ImportPayload:
+    result = await attempt(run)
+    if isinstance(result, list):
+        return ImportPayload(report=None, user_errors=result)
+    return ImportPayload(report=CsvImportReport.of(result), user_errors=[])
 
 
 @strawberry.type
@@ -144,15 +152,10 @@ class DeviceQueries:
         result = await attempt(registry.list_entries(info.context.caller, imei, offset, size))
         assert not isinstance(result, list)
         rows, has_next, total = result
-        edges = [
-            ImeiRegistryEntryEdge(cursor=to_cursor(offset + i + 1), node=ImeiRegistryEntry.of(row))
-            for i, row in enumerate(rows)
-        ]
-        return ImeiRegistryConnection(
-            edges=edges,
-            page_info=PageInfo.of([e.cursor for e in edges], has_next=has_next, after=after),
-            total_count=total,
+        edges, page_info = offset_page(
+            ImeiRegistryEntryEdge, [ImeiRegistryEntry.of(row) for row in rows], offset, has_next, after
         )
+        return ImeiRegistryConnection(edges=edges, page_info=page_info, total_count=total)
 
 
 @strawberry.type
@@ -197,19 +200,13 @@ class DeviceMutations:
         description="Staff (OWNER, MANAGER): add or update the organization's own catalog models from CSV (columns type,brand,model,storages,colors,tacs)."
     )
     async def import_device_catalog(self, info: Info, input: ImportCsvInput) -> ImportPayload:
-        result = await attempt(_staff_import(info.context.caller, input.csv))
-        if isinstance(result, list):
-            return ImportPayload(report=None, user_errors=result)
-        return ImportPayload(report=CsvImportReport.of(result), user_errors=[])
+        return await _imported(_staff_import(info.context.caller, input.csv))
 
     @strawberry.mutation(
         description="Staff: add IMEIs to the organization's registry from CSV (columns imei,flag,note)."
     )
     async def import_imei_registry(self, info: Info, input: ImportCsvInput) -> ImportPayload:
-        result = await attempt(_import_registry(info.context.caller, input.csv))
-        if isinstance(result, list):
-            return ImportPayload(report=None, user_errors=result)
-        return ImportPayload(report=CsvImportReport.of(result), user_errors=[])
+        return await _imported(_import_registry(info.context.caller, input.csv))
 
     @strawberry.mutation(description="Staff: put an IMEI in the registry (or change its note).")
     async def add_imei_registry_entry(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 import strawberry
 
 from graphql_api.errors import UserError
@@ -13,6 +16,8 @@ from models.imei_checks import RegistryEntry as RegistryRow
 from models.imei_checks import RegistryFlag as _RegistryFlag
 from models.services.catalog import CatalogDevice, ImportReport
 from models.services.imei_checks import CheckResult, device_json
+
+E = TypeVar("E")
 
 RegistryFlag = strawberry.enum(
     _RegistryFlag, name="RegistryFlag", description="Why an IMEI is in the organization's registry."
@@ -51,18 +56,22 @@ class CatalogModelConnection:
     total_count: int
 
 
+def offset_page(
+    edge: Callable[..., E], nodes: Sequence[object], offset: int, has_next: bool, after: object | None
+) -> tuple[list[E], PageInfo]:
+    """Edges of a page that starts after `offset` items, their cursors counting from there."""
+    cursors = [to_cursor(offset + i + 1) for i in range(len(nodes))]
+    edges = [edge(cursor=cursor, node=node) for cursor, node in zip(cursors, nodes, strict=True)]
+    return edges, PageInfo.of(cursors, has_next=has_next, after=after)
+
+
 def catalog_connection(
     devices: list[CatalogDevice], offset: int, has_next: bool, total: int, after: object | None
 ) -> CatalogModelConnection:
-    edges = [
-        CatalogModelEdge(cursor=to_cursor(offset + i + 1), node=CatalogModel.of(device))
-        for i, device in enumerate(devices)
-    ]
-    return CatalogModelConnection(
-        edges=edges,
-        page_info=PageInfo.of([e.cursor for e in edges], has_next=has_next, after=after),
-        total_count=total,
+    edges, page_info = offset_page(
+        CatalogModelEdge, [CatalogModel.of(d) for d in devices], offset, has_next, after
     )
+    return CatalogModelConnection(edges=edges, page_info=page_info, total_count=total)
 
 
 def device_of(result: CheckResult) -> Device | None:

@@ -28,8 +28,11 @@ class ImportReport:
     refused: list[csv_rows.Refusal] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-               f"refused {len(self.refused)}"]
+        summary = (
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"refused {len(self.refused)}"
+        )
+        out = [summary]
         out += [f"line {r.line}: {r.reason}" for r in self.refused]
         return out
 

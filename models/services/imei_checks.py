@@ -106,8 +106,8 @@ class BuiltInProvider:
         )
         if request.exclude_quote_id is not None:
             elsewhere = elsewhere.exclude(quote_id=request.exclude_quote_id)
-        for imei in await elsewhere.distinct().values_list("imei", flat=True):
-            flags[str(imei)].add(ImeiFlag.DUPLICATE)
+        for duplicate in await elsewhere.distinct().values_list("imei", flat=True):
+            flags[str(duplicate)].add(ImeiFlag.DUPLICATE)
         return {imei: frozenset(found) for imei, found in flags.items()}
 
 

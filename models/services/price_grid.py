@@ -8,12 +8,13 @@ from decimal import Decimal
 from tortoise.transactions import in_transaction
 
 from models import csv_rows
-from models.catalog import CatalogModel
+from models.catalog import CatalogModel, storage_key
 from models.negotiation import StaffRole
 from models.organization import Organization
 from models.price_grid import GridDeduction, GridPrice
 from models.services.caller import Caller
 from models.services.catalog import ImportReport, models_by_key
+from models.services.upserts import merge_rows
 from models.validation import quantize
 
 GRID_ROLES = frozenset({StaffRole.OWNER, StaffRole.MANAGER})
@@ -35,7 +36,7 @@ async def import_prices(organization: Organization, text: str, *, replace: bool 
                 )
                 continue
             if row.storage and model.storages and row.storage not in {
-                "".join(s.upper().split()) for s in model.storages
+                storage_key(name) for name in model.storages
             }:
                 report.refused.append(
                     csv_rows.Refusal(
@@ -48,33 +49,22 @@ async def import_prices(organization: Organization, text: str, *, replace: bool 
             (p.catalog_model_id, p.storage, p.grade, p.carrier_lock): p
             for p in await GridPrice.filter(organization_id=organization.id)
         }
-        fresh = []
-        kept = set()
-        for model_id, row in rows:
-            key = (model_id, row.storage, row.grade, row.carrier_lock)
-            kept.add(key)
-            price = existing.get(key)
-            if price is None:
-                fresh.append(
-                    GridPrice(
-                        organization_id=organization.id,
-                        catalog_model_id=model_id,
-                        storage=row.storage,
-                        grade=row.grade,
-                        carrier_lock=row.carrier_lock,
-                        base_price=row.base_price,
-                        floor_price=row.floor_price,
-                    )
-                )
-            elif (price.base_price, price.floor_price) != (row.base_price, row.floor_price):
-                price.base_price, price.floor_price = row.base_price, row.floor_price
-                await price.save(update_fields=["base_price", "floor_price"])
-                report.updated += 1
-            else:
-                report.unchanged += 1
-        if fresh:
-            await GridPrice.bulk_create(fresh)
-        report.added = len(fresh)
+        kept = await merge_rows(
+            GridPrice,
+            existing,
+            [((model_id, r.storage, r.grade, r.carrier_lock), (model_id, r)) for model_id, r in rows],
+            build=lambda item: GridPrice(
+                organization_id=organization.id,
+                catalog_model_id=item[0],
+                storage=item[1].storage,
+                grade=item[1].grade,
+                carrier_lock=item[1].carrier_lock,
+                base_price=item[1].base_price,
+                floor_price=item[1].floor_price,
+            ),
+            values=lambda item: {"base_price": item[1].base_price, "floor_price": item[1].floor_price},
+            report=report,
+        )
         if replace:
             gone = [p.id for key, p in existing.items() if key not in kept]
             if gone:
@@ -93,31 +83,20 @@ async def import_deductions(
             (d.question, d.answer): d
             for d in await GridDeduction.filter(organization_id=organization.id)
         }
-        fresh = []
-        kept = set()
-        for _, row in parsed.rows:
-            key = (row.question, row.answer)
-            kept.add(key)
-            deduction = existing.get(key)
-            if deduction is None:
-                fresh.append(
-                    GridDeduction(
-                        organization_id=organization.id,
-                        question=row.question,
-                        answer=row.answer,
-                        kind=row.kind,
-                        amount=row.amount,
-                    )
-                )
-            elif (deduction.kind, deduction.amount) != (row.kind, row.amount):
-                deduction.kind, deduction.amount = row.kind, row.amount
-                await deduction.save(update_fields=["kind", "amount"])
-                report.updated += 1
-            else:
-                report.unchanged += 1
-        if fresh:
-            await GridDeduction.bulk_create(fresh)
-        report.added = len(fresh)
+        kept = await merge_rows(
+            GridDeduction,
+            existing,
+            [((r.question, r.answer), r) for _, r in parsed.rows],
+            build=lambda r: GridDeduction(
+                organization_id=organization.id,
+                question=r.question,
+                answer=r.answer,
+                kind=r.kind,
+                amount=r.amount,
+            ),
+            values=lambda r: {"kind": r.kind, "amount": r.amount},
+            report=report,
+        )
         if replace:
             gone = [d.id for key, d in existing.items() if key not in kept]
             if gone:
@@ -140,7 +119,7 @@ async def export_prices(organization_id: int) -> str:
     def shown(model_id: int, storage: str) -> str:
         """The catalog's spelling of a normalized storage, e.g. 256GB as `256 GB`."""
         for name in names[model_id][2] or []:
-            if "".join(name.upper().split()) == storage:
+            if storage_key(name) == storage:
                 return str(name)
         return storage
 

@@ -13,6 +13,7 @@ from models.negotiation import StaffRole
 from models.services.caller import Caller
 from models.services.catalog import ImportReport
 from models.services.journal import utcnow
+from models.services.upserts import merge_rows
 
 REGISTRY_ROLES = frozenset({StaffRole.OWNER, StaffRole.MANAGER, StaffRole.SALES_REP})
 
@@ -30,34 +31,20 @@ async def import_registry(organization_id: int, text: str) -> ImportReport:
                 organization_id=organization_id, imei__in=sorted({r.imei for r in rows})
             )
         } if rows else {}
-        fresh = []
-        seen = set()
-        for row in rows:
-            key = (row.imei, row.flag)
-            if key in seen:
-                report.unchanged += 1
-                continue
-            seen.add(key)
-            entry = existing.get(key)
-            if entry is None:
-                fresh.append(
-                    RegistryEntry(
-                        organization_id=organization_id,
-                        imei=row.imei,
-                        flag=row.flag,
-                        note=row.note,
-                        created_at=now,
-                    )
-                )
-            elif row.note is not None and entry.note != row.note:
-                entry.note = row.note
-                await entry.save(update_fields=["note"])
-                report.updated += 1
-            else:
-                report.unchanged += 1
-        if fresh:
-            await RegistryEntry.bulk_create(fresh)
-        report.added = len(fresh)
+        await merge_rows(
+            RegistryEntry,
+            existing,
+            [((r.imei, r.flag), r) for r in rows],
+            build=lambda r: RegistryEntry(
+                organization_id=organization_id,
+                imei=r.imei,
+                flag=r.flag,
+                note=r.note,
+                created_at=now,
+            ),
+            values=lambda r: {} if r.note is None else {"note": r.note},
+            report=report,
+        )
     return report
 
 
