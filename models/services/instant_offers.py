@@ -82,10 +82,9 @@ async def quote_device(
     return grid.offer(device, organization.currency_code)
 
 
-async def make_offers(
-    quote: Quote, lines: Sequence[QuoteLine], shown_to_customer: bool, now: datetime
-) -> list[InstantOffer]:
-    """An instant offer for every line the grid prices (inside the submission's transaction)."""
+async def make_offers(quote: Quote, lines: Sequence[QuoteLine], now: datetime) -> list[InstantOffer]:
+    """An instant offer for every line the grid prices (inside the submission's transaction),
+    shown to the customer when the organization shows instant offers."""
     described = [
         Described(
             brand=line.brand,
@@ -113,10 +112,14 @@ async def make_offers(
                     {"question": d.question, "answer": d.answer, "kind": d.kind, "amount": str(d.amount)}
                     for d in offer.applied
                 ],
-                shown_to_customer=shown_to_customer,
                 created_at=now,
             )
         )
     if offers:
+        shown = await Organization.filter(id=quote.organization_id).values_list(
+            "show_instant_offers", flat=True
+        )
+        for offer in offers:
+            offer.shown_to_customer = bool(shown and shown[0])
         await InstantOffer.bulk_create(offers)
     return offers

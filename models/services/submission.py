@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from models.negotiation import Party
-from models.organization import Organization
 from models.quote import Quote, QuoteLine
 from models.services import imei_checks, instant_offers, intake
 from models.services.caller import Deps
@@ -31,8 +30,5 @@ async def save_devices(
     lines = await intake.create_lines(quote, devices, by=Party.CUSTOMER, checks=stored)
     pending = [imei for imei, result in checks.items() if result.pending]
     await imei_checks.queue_pending(quote.organization_id, quote.id, pending, now)
-    shown = await Organization.filter(id=quote.organization_id).values_list(
-        "show_instant_offers", flat=True
-    )
-    await instant_offers.make_offers(quote, lines, bool(shown and shown[0]), now)
+    await instant_offers.make_offers(quote, lines, now)
     return lines
