@@ -141,3 +141,26 @@ async def test_device_catalog_costs_the_same_statements_for_any_page(api: Api, o
         assert len(data["deviceCatalog"]["edges"]) == first
         counts.append(len(counter.statements))
     assert counts[0] == counts[1] and counts[0] <= 4, counts
+
+
+async def test_lookups_follow_the_quote_and_the_role(api: Api, org: Org) -> None:
+    from models.negotiation import StaffRole
+
+    quote_id, link = await request_link(api, org)
+    imeis = [dev.imei(dev.GALAXY_TAC, 9)]
+    finance = await org.staff_token(StaffRole.FINANCE)
+    body = await api.raw(dev.LOOKUP, {"input": {"imeis": imeis}}, finance)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    technician = await org.staff_token(StaffRole.TECHNICIAN)
+    data = await api(dev.LOOKUP, {"input": {"imeis": imeis}}, technician)
+    assert data["lookupImeis"]["results"][0]["flags"] == ["UNKNOWN_TAC"]
+    await api(
+        "mutation($input: CancelQuoteInput!) { cancelQuote(input: $input) { userErrors { code } } }",
+        {"input": {"quoteId": quote_id}},
+        org.owner_token,
+    )
+    closed = await api(dev.LOOKUP, {"input": {"quoteId": quote_id, "imeis": imeis}}, link)
+    assert [e["code"] for e in closed["lookupImeis"]["userErrors"]] == ["INVALID_STATE"]
+    await Organization.filter(id=org.id).update(accepts_trade_ins=False)
+    public = await api(dev.LOOKUP, {"input": {"organizationSlug": org.slug, "imeis": imeis}})
+    assert [e["code"] for e in public["lookupImeis"]["userErrors"]] == ["NOT_FOUND"]

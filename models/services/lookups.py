@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from models import negotiation as rules
 from models.enums import CarrierLock
 from models.errors import DomainError, ErrorCode
 from models.imei_checks import ImeiLookupRecord, PendingCheck
@@ -13,7 +14,14 @@ from models.organization import Organization
 from models.quote import DeviceUnit, Quote, QuoteLine
 from models.services.caller import Caller, Deps
 from models.services.imei_checks import CheckResult, check_imeis, normalize, queue_pending
-from models.services.journal import can_see, lock_quote, quote_topic, unit_of_work, utcnow
+from models.services.journal import (
+    can_see,
+    lock_quote,
+    quote_state,
+    quote_topic,
+    unit_of_work,
+    utcnow,
+)
 from models.services.trade_in import open_organization
 
 MAX_IMEIS = 200
@@ -48,10 +56,12 @@ async def lookup_imeis(
             quote = await Quote.filter(id=quote_id).select_for_update().first()
             if quote is None or not can_see(caller, quote):
                 raise DomainError(ErrorCode.NOT_FOUND, "no such quote", ["input", "quoteId"])
+            rules.check(quote_state(quote, []), rules.QuoteAction.LOOKUP_IMEIS, caller.actor, now)
             organization = await Organization.get(id=quote.organization_id)
         elif organization_slug is not None:
             organization = await open_organization(organization_slug, ["input", "organizationSlug"])
         elif caller.is_staff and caller.organization_id is not None:
+            rules.permit(rules.QuoteAction.LOOKUP_IMEIS, caller.actor)
             organization = await Organization.get(id=caller.organization_id)
         else:
             raise DomainError(
