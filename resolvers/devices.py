@@ -31,34 +31,38 @@ from models.services.caller import Caller
 from models.services.organizations import BRANDING_ROLES
 
 
-@strawberry.input
+@strawberry.input(description="IMEIs to look up, for a quote or a trade-in page.")
 class LookupImeisInput:
     quote_id: strawberry.ID | None = strawberry.field(
         default=None,
         description="A quote the viewer may act on; or, on the public trade-in page, organizationSlug.",
     )
-    organization_slug: str | None = None
-    imeis: list[str]
+    organization_slug: str | None = strawberry.field(
+        default=None, description="The trade-in page's organization, for callers without a quote."
+    )
+    imeis: list[str] = strawberry.field(
+        description="At most 200; spaces and dashes are allowed."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The quote whose IMEIs to check again.")
 class RecheckImeisInput:
     quote_id: strawberry.ID
 
 
-@strawberry.input
+@strawberry.input(description="A CSV file to import.")
 class ImportCsvInput:
     csv: str = strawberry.field(description="The file's text, header first.")
 
 
-@strawberry.input
+@strawberry.input(description="An IMEI to put in the registry.")
 class ImeiRegistryEntryInput:
-    imei: str
+    imei: str = strawberry.field(description="15 digits; spaces and dashes are allowed.")
     flag: RegistryFlag
-    note: str | None = None
+    note: str | None = strawberry.field(default=None, description="At most 500 characters.")
 
 
-@strawberry.input
+@strawberry.input(description="An IMEI to take out of the registry.")
 class RemoveImeiRegistryEntryInput:
     imei: str
     flag: RegistryFlag | None = strawberry.field(
@@ -66,21 +70,21 @@ class RemoveImeiRegistryEntryInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="What an import did, or why it could not run.")
 class ImportPayload:
     report: CsvImportReport | None
     user_errors: list[UserError]
 
 
-@strawberry.type
+@strawberry.type(description="The registry entry as it now stands.")
 class ImeiRegistryEntryPayload:
     entry: ImeiRegistryEntry | None
     user_errors: list[UserError]
 
 
-@strawberry.type
+@strawberry.type(description="How many registry entries were removed.")
 class RemoveImeiRegistryEntryPayload:
-    removed: int
+    removed: int = strawberry.field(description="Entries removed (one per flag).")
     user_errors: list[UserError]
 
 

@@ -24,7 +24,7 @@ from models.services.requests import SubmissionIn
 from resolvers.inputs import ConditionAnswerInput, ContactInput, DeviceInput
 
 
-@strawberry.input
+@strawberry.input(description="A trade-in from an organization's public page.")
 class SubmitTradeInInput:
     organization_slug: str
     contact: ContactInput
@@ -49,7 +49,7 @@ class InstantQuoteInput:
     condition_answers: list[ConditionAnswerInput] | None = None
 
 
-@strawberry.type
+@strawberry.type(description="The grid's price for the device, or why it cannot say.")
 class InstantQuotePayload:
     quote: InstantQuote | None = strawberry.field(
         description="Null when the grid has no price for this device."
@@ -57,7 +57,7 @@ class InstantQuotePayload:
     user_errors: list[UserError]
 
 
-@strawberry.input
+@strawberry.input(description="One question of the condition questionnaire.")
 class ConditionQuestionInput:
     key: str = strawberry.field(description="Lowercase letters, digits and _, e.g. screen.")
     label: str
@@ -66,14 +66,16 @@ class ConditionQuestionInput:
 
 @strawberry.input(description="Leave a field out to keep it.")
 class UpdateTradeInPageInput:
-    condition_questions: list[ConditionQuestionInput] | None = None
+    condition_questions: list[ConditionQuestionInput] | None = strawberry.field(
+        default=None, description="Replaces the whole questionnaire (at most 20 questions)."
+    )
     shows_instant_offers: bool | None = strawberry.field(
         default=None,
         description="Customers see instant offers at once (and `instantQuote` answers the public).",
     )
 
 
-@strawberry.type
+@strawberry.type(description="The organization as its trade-in page now reads it.")
 class UpdateTradeInPagePayload:
     organization: Organization | None
     user_errors: list[UserError]
@@ -93,17 +95,21 @@ class ImportPriceGridInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="What each part of the grid import did.")
 class ImportPriceGridPayload:
-    prices: CsvImportReport | None
-    deductions: CsvImportReport | None
+    prices: CsvImportReport | None = strawberry.field(description="Null when no prices were sent.")
+    deductions: CsvImportReport | None = strawberry.field(
+        description="Null when no deductions were sent."
+    )
     user_errors: list[UserError]
 
 
 @strawberry.type(description="The organization's price grid as CSV, the format the import reads.")
 class PriceGridCsv:
-    prices: str
-    deductions: str
+    prices: str = strawberry.field(
+        description="brand,model,storage,grade,carrier_lock,base_price,floor_price"
+    )
+    deductions: str = strawberry.field(description="question,answer,kind,amount")
 
 
 async def _as_its_customer(info: Info, quote_id: int, organization_id: int) -> Quote | None:

@@ -27,10 +27,10 @@ RegistryFlag = strawberry.enum(
 @strawberry.type(description="A device model of the catalog, for the manual entry form.")
 class CatalogModel:
     type: DeviceType
-    brand: str
-    model: str
-    storages: list[str]
-    colors: list[str]
+    brand: str = strawberry.field(description="The maker, e.g. Apple.")
+    model: str = strawberry.field(description="The model's name, e.g. iPhone 15 Pro.")
+    storages: list[str] = strawberry.field(description="The storages it comes in, e.g. 128 GB.")
+    colors: list[str] = strawberry.field(description="The colours it comes in; may be empty.")
 
     @classmethod
     def of(cls, device: CatalogDevice) -> CatalogModel:
@@ -43,7 +43,7 @@ class CatalogModel:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One model of a catalog page, with its cursor.")
 class CatalogModelEdge:
     cursor: str
     node: CatalogModel
@@ -99,18 +99,18 @@ class ImeiLookup:
         )
 
 
-@strawberry.type
+@strawberry.type(description="What lookupImeis found, or why it refused.")
 class LookupImeisPayload:
-    results: list[ImeiLookup]
+    results: list[ImeiLookup] = strawberry.field(description="One result per IMEI asked, in order.")
     remaining_lookups: int | None = strawberry.field(
         description="How many more look-ups this quote allows; null when unlimited."
     )
     user_errors: list[UserError]
 
 
-@strawberry.type
+@strawberry.type(description="The new trade-in quote and its link, or why nothing was created.")
 class SubmitTradeInPayload:
-    quote: Quote | None
+    quote: Quote | None = strawberry.field(description="The quote as its customer sees it.")
     url: str | None = strawberry.field(
         description="The customer's link to follow the quote; also emailed to them."
     )
@@ -123,15 +123,17 @@ class SubmitTradeInPayload:
 @strawberry.type(description="A CSV row that was not imported, and why.")
 class CsvRowRefusal:
     line: int = strawberry.field(description="1-based line of the file; the header is line 1.")
-    reason: str
+    reason: str = strawberry.field(description="What is wrong with the row, naming the column.")
 
 
 @strawberry.type(description="What a CSV import did.")
 class CsvImportReport:
-    added: int
-    updated: int
-    unchanged: int
-    refused: list[CsvRowRefusal]
+    added: int = strawberry.field(description="Rows that created an entry.")
+    updated: int = strawberry.field(description="Rows that changed an existing entry.")
+    unchanged: int = strawberry.field(description="Rows that matched an entry as it was.")
+    refused: list[CsvRowRefusal] = strawberry.field(
+        description="Rows not imported, by line; the others were imported."
+    )
 
     @classmethod
     def of(cls, report: ImportReport | None) -> CsvImportReport | None:
@@ -148,9 +150,9 @@ class CsvImportReport:
 @strawberry.type(description="An IMEI of the organization's own registry.")
 class ImeiRegistryEntry:
     id: strawberry.ID
-    imei: str
+    imei: str = strawberry.field(description="15 digits.")
     flag: RegistryFlag
-    note: str | None
+    note: str | None = strawberry.field(description="Staff's note, e.g. where the report came from.")
 
     @classmethod
     def of(cls, row: RegistryRow) -> ImeiRegistryEntry:
@@ -162,7 +164,7 @@ class ImeiRegistryEntry:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One registry entry of a page, with its cursor.")
 class ImeiRegistryEntryEdge:
     cursor: str
     node: ImeiRegistryEntry
@@ -177,14 +179,16 @@ class ImeiRegistryConnection:
 
 @strawberry.type(description="One deduction an instant offer applied.")
 class AppliedDeduction:
-    question: str
-    answer: str
+    question: str = strawberry.field(description="The question's key, lowercased.")
+    answer: str = strawberry.field(description="The answer, lowercased.")
     kind: str = strawberry.field(description="FIXED (money) or PERCENT (of the base price).")
-    amount: str
+    amount: str = strawberry.field(description="Money for FIXED, a percentage for PERCENT.")
 
 
 @strawberry.type(description="What the price grid offers for a described device.")
 class InstantQuote:
     offer: Money = strawberry.field(description="Per unit, after the deductions.")
-    base_price: Money
-    deductions: list[AppliedDeduction]
+    base_price: Money = strawberry.field(description="The grid's price before deductions.")
+    deductions: list[AppliedDeduction] = strawberry.field(
+        description="The deductions the answers called for."
+    )
