@@ -265,3 +265,22 @@ async def test_a_trade_in_with_bad_input_changes_nothing(api: Api, org: Org) -> 
         await api(SUBMIT_TRADE_IN, {"input": {"organizationSlug": "nowhere", "contact": CONTACT, "devices": [bad]}})
     )["submitTradeIn"]
     assert [(e["code"], e["field"]) for e in missing["userErrors"]] == [("NOT_FOUND", ["input", "organizationSlug"])]
+
+
+async def test_racing_retries_with_one_key_make_one_quote(api: Api, org: Org) -> None:
+    import asyncio
+
+    from models.quote import Quote
+
+    variables = {
+        "input": {
+            "organizationSlug": org.slug,
+            "contact": CONTACT,
+            "devices": [pixel(dev.imei(dev.GALAXY_TAC, 900))],
+            "idempotencyKey": "double-click",
+        }
+    }
+    results = await asyncio.gather(*(api(SUBMIT_TRADE_IN, variables) for _ in range(4)))
+    ids = {r["submitTradeIn"]["quote"]["id"] for r in results}
+    assert len(ids) == 1 and all(r["submitTradeIn"]["userErrors"] == [] for r in results)
+    assert await Quote.filter(organization_id=org.id, source="TRADE_IN").count() == 1
