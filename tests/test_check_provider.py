@@ -56,6 +56,8 @@ class CheckService:
             return PlainTextResponse("internal error", status_code=500)
         if self.mode == "garbage":
             return PlainTextResponse("<html>maintenance</html>", status_code=200)
+        if self.mode == "silent":  # answers, but not about the IMEIs asked
+            return JSONResponse({"results": [{"imei": "000000000000000", "flags": []}]})
         if self.mode == "wrong-shape":
             return JSONResponse({"results": [{"imei": body["imeis"][0], "flags": "STOLEN"}]})
         return JSONResponse(
@@ -123,14 +125,14 @@ async def test_answers_slow_failing_and_garbage(api: Api, org: Org, app: Any, se
     assert len(jobs) == 1
 
     now = utcnow()
-    for mode in ("slow", "fail", "garbage", "wrong-shape"):
+    for mode in ("slow", "fail", "garbage", "wrong-shape", "silent"):
         service.mode = mode
         assert await retry_pending(app.state.deps.checks, now) == 0
         job = await PendingCheck.get(id=jobs[0].id)
         assert job.next_attempt_at > now, mode
         assert job.last_error, mode
         now = job.next_attempt_at  # the next attempt is due then
-    assert job.attempts == 4
+    assert job.attempts == 5 and job.last_error == "the provider gave no answer for this IMEI"
     still = await DeviceUnit.get(id=units[fresh].id)
     assert still.check["pending"] is True
 

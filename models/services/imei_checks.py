@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from stdnum import imei as stdnum_imei
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from models import validation as v
 from models.enums import CarrierLock, ImeiFlag
@@ -226,21 +228,25 @@ async def call_provider(
     answered = dict(await provider.check(CheckRequest(organization_id, tuple(imeis))))
     answered = {imei: flags for imei, flags in answered.items() if imei in set(imeis)}
     if answered:
-        await ProviderResult.filter(
-            organization_id=organization_id, imei__in=list(answered)
-        ).delete()
-        await ProviderResult.bulk_create(
-            [
-                ProviderResult(
-                    organization_id=organization_id,
-                    imei=imei,
-                    source=provider.source,
-                    flags=[flag.value for flag in _ordered(flags)],
-                    checked_at=now,
+        try:
+            async with in_transaction():
+                await ProviderResult.filter(
+                    organization_id=organization_id, imei__in=list(answered)
+                ).delete()
+                await ProviderResult.bulk_create(
+                    [
+                        ProviderResult(
+                            organization_id=organization_id,
+                            imei=imei,
+                            source=provider.source,
+                            flags=[flag.value for flag in _ordered(flags)],
+                            checked_at=now,
+                        )
+                        for imei, flags in answered.items()
+                    ]
                 )
-                for imei, flags in answered.items()
-            ]
-        )
+        except IntegrityError:  # another replica cached the same IMEIs meanwhile: theirs stands
+            log.info("IMEI provider answers cached concurrently; keeping the other copy")
     return answered
 
 
@@ -294,13 +300,10 @@ async def retry_pending(settings: CheckSettings, now: datetime, batch: int = 100
         try:
             answered = await call_provider(provider, organization_id, imeis, now)
         except ProviderUnavailable as error:
-            for job in jobs:
-                delay = min(RETRY_BASE_SECONDS * 2**job.attempts, RETRY_MAX_SECONDS)
-                job.attempts += 1
-                job.last_error = str(error)[:500]
-                job.next_attempt_at = now + timedelta(seconds=delay)
-                await job.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+            await _back_off(jobs, str(error), now)
             continue
+        unanswered = [job for job in jobs if job.imei not in answered]
+        await _back_off(unanswered, "the provider gave no answer for this IMEI", now)
         finished = [job for job in jobs if job.imei in answered]
         units = {
             unit.id: unit
@@ -314,6 +317,16 @@ async def retry_pending(settings: CheckSettings, now: datetime, batch: int = 100
                 done += 1
         await PendingCheck.filter(id__in=[job.id for job in finished]).delete()
     return done
+
+
+async def _back_off(jobs: Sequence[PendingCheck], error: str, now: datetime) -> None:
+    """Try these again later, waiting twice as long as the last time (up to an hour)."""
+    for job in jobs:
+        delay = min(RETRY_BASE_SECONDS * 2**job.attempts, RETRY_MAX_SECONDS)
+        job.attempts += 1
+        job.last_error = error[:500]
+        job.next_attempt_at = now + timedelta(seconds=delay)
+        await job.save(update_fields=["attempts", "last_error", "next_attempt_at"])
 
 
 async def _settle(unit_ids: Sequence[int]) -> None:

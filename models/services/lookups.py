@@ -81,14 +81,6 @@ async def lookup_imeis(
                         ["input", "imeis"],
                     )
                 remaining -= len(imeis)
-        checks = await check_imeis(
-            organization.id,
-            imeis,
-            now,
-            settings=deps.checks,
-            exclude_quote_id=quote.id if quote is not None else None,
-            call_external=staff,
-        )
         await ImeiLookupRecord.bulk_create(
             [
                 ImeiLookupRecord(
@@ -101,6 +93,15 @@ async def lookup_imeis(
                 for raw in imeis
             ]
         )
+    # counted under the quote's lock; checked after it, the provider's call holding no lock
+    checks = await check_imeis(
+        organization.id,
+        imeis,
+        now,
+        settings=deps.checks,
+        exclude_quote_id=quote.id if quote is not None else None,
+        call_external=staff,
+    )
     return LookupOutcome([checks[normalize(raw)] for raw in imeis], staff, remaining)
 
 
