@@ -11,14 +11,13 @@ from pathlib import Path
 
 from graphql_api import db
 from graphql_api.cli_devices import add_commands as add_device_commands
+from graphql_api.cli_devices import load_starter
 from graphql_api.settings import ConfigurationError, Settings
 from models.errors import DomainError
 from models.organization import TokenKind
 
 
 def _migrate(settings: Settings) -> None:
-    from graphql_api.cli_devices import load_starter
-
     asyncio.run(db.migrate(settings.database_url))
     asyncio.run(load_starter(settings))
 
@@ -69,6 +68,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """The outbox sender and expiry sweeper without HTTP, for a dedicated worker process."""
     import signal
 
+    from graphql_api.checks import check_settings
     from graphql_api.jobs import background_jobs
     from graphql_api.pubsub import create_broker
     from models.services.caller import Deps

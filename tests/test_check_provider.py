@@ -198,3 +198,51 @@ def test_provider_answers_are_read_strictly() -> None:
     ):
         with pytest.raises(ProviderUnavailable):
             parse_results(body, asked)
+
+
+async def test_the_worker_process_completes_pending_checks(
+    api: Api, org: Org, app: Any, database: str, tmp_path: Any
+) -> None:
+    """`tradequote worker`, configured by the environment, asks the service for what a
+    submission left pending."""
+    import signal
+    import sys
+
+    from tests.server import environment
+
+    fake = CheckService(flagged={dev.imei(dev.PIXEL_TAC, 808): ["BLACKLISTED"]})
+    checks_app = Starlette(routes=[Route("/v1/check", fake.endpoint, methods=["POST"])])
+    async with serving(checks_app) as ws_url:
+        url = ws_url.replace("ws://", "http://").replace("/graphql", "/v1/check")
+        before = app.state.deps.checks
+        app.state.deps.checks = CheckSettings(external=HttpCheckProvider(url, KEY, timeout=2))
+        try:
+            quote_id, link = await request_link(api, org)
+            imei = dev.imei(dev.PIXEL_TAC, 808)
+            data = await api(
+                doc.SUBMIT, {"input": {"quoteId": quote_id, "contact": CONTACT, "devices": [phone(imei)]}}, link
+            )
+            assert data["submitQuote"]["userErrors"] == []
+        finally:
+            app.state.deps.checks = before
+        unit = (await _units(quote_id))[imei]
+        assert unit.check["pending"] is True
+        env = environment(
+            database, tmp_path, TRADEQUOTE_IMEI_CHECK_URL=url, TRADEQUOTE_IMEI_CHECK_KEY=KEY
+        )
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "graphql_api", "worker", env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            for _ in range(300):
+                unit = await DeviceUnit.get(id=unit.id)
+                if not unit.check["pending"]:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            worker.send_signal(signal.SIGINT)
+            output, _ = await asyncio.wait_for(worker.communicate(), 30)
+        assert unit.check["flags"] == ["UNKNOWN_TAC", "BLACKLISTED"], output.decode()
+        assert unit.check["pending"] is False
+        assert fake.asked == [[imei]]
