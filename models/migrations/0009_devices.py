@@ -142,4 +142,8 @@ class Migration(migrations.Migration):
             name='show_instant_offers',
             field=fields.BooleanField(default=False),
         ),
+        ops.AddIndex(
+            model_name='DeviceUnit',
+            index=Index(fields=['quote_id', 'line_id']),
+        ),
     ]
