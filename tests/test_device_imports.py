@@ -180,3 +180,51 @@ async def test_the_starter_catalog_lists_by_type_brand_and_search(api: Api, org:
     assert [e["node"]["storages"] for e in mine["deviceCatalog"]["edges"]] == [["256 GB"]]
     public = await api(CATALOG_QUERY, {"search": "iphone 15 pro max"}, None)
     assert public["deviceCatalog"]["edges"][0]["node"]["storages"] == ["256 GB", "512 GB", "1 TB"]
+
+
+async def _tradequote(database: str, tmp_path: Path, *args: str) -> tuple[int, str]:
+    env = {"TRADEQUOTE_DATABASE_URL": database, "TRADEQUOTE_SECRET_KEY": "k" * 40, "PATH": ""}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "graphql_api", *args,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def test_the_grid_and_registry_commands(api: Api, org: Org, database: str, tmp_path: Path) -> None:
+    await api(dev.IMPORT_CATALOG, {"input": {"csv": dev.CATALOG_CSV}}, org.owner_token)
+    (tmp_path / "prices.csv").write_text(dev.PRICES_CSV + "Nokia,3310,,GOOD,,20,\n", encoding="utf-8")
+    (tmp_path / "deductions.csv").write_text(dev.DEDUCTIONS_CSV, encoding="utf-8")
+    status, output = await _tradequote(
+        database, tmp_path, "grid", "import", "--organization", org.slug,
+        "--prices", "prices.csv", "--deductions", "deductions.csv",
+    )
+    assert status == 1, output
+    assert output.splitlines() == [
+        "prices: added 4, updated 0, unchanged 0, refused 1",
+        "prices: line 6: Nokia 3310 is not in the device catalog",
+        "deductions: added 3, updated 0, unchanged 0, refused 0",
+    ]
+    status, output = await _tradequote(
+        database, tmp_path, "grid", "export", "--organization", org.slug,
+        "--prices", "out-prices.csv", "--deductions", "out-deductions.csv",
+    )
+    assert status == 0, output
+    exported = (tmp_path / "out-prices.csv").read_text(encoding="utf-8").splitlines()
+    assert exported[0] == "brand,model,storage,grade,carrier_lock,base_price,floor_price"
+    assert "Samsung,Galaxy Test,,GOOD,UNLOCKED,300.00," in exported
+    assert len(exported) == 5
+    assert "battery,under 80%,FIXED,40.00" in (tmp_path / "out-deductions.csv").read_text()
+
+    stolen = dev.imei(dev.PIXEL_TAC, 31)
+    (tmp_path / "registry.csv").write_text(f"imei,flag,note\n{stolen},BLACKLISTED,stolen\n", encoding="utf-8")
+    status, output = await _tradequote(
+        database, tmp_path, "registry", "import", "registry.csv", "--organization", org.slug
+    )
+    assert (status, output.strip()) == (0, "registry: added 1, updated 0, unchanged 0, refused 0")
+    status, output = await _tradequote(
+        database, tmp_path, "registry", "import", "registry.csv", "--organization", "no-such-org"
+    )
+    assert status == 1 and "no organization 'no-such-org'" in output
