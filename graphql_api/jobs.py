@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from graphql_api.mail.sender import OutboxSender
 from graphql_api.settings import Settings
 from models.services.caller import Deps
-from models.services.imei_checks import retry_pending
+from models.services.pending_checks import retry_pending
 from models.services.journal import utcnow
 from models.services.lifecycle import expire_due_quotes
 

@@ -21,7 +21,8 @@ from graphql_api.checks.http_provider import parse_results
 from graphql_api.ids import decode_id
 from models.imei_checks import PendingCheck
 from models.quote import DeviceUnit
-from models.services.imei_checks import CheckSettings, ProviderUnavailable, retry_pending
+from models.services.imei_checks import CheckSettings, ProviderUnavailable
+from models.services.pending_checks import retry_pending
 from models.services.journal import utcnow
 from tests import devices as dev
 from tests import documents as doc

@@ -21,18 +21,14 @@ from tortoise.transactions import in_transaction
 
 from models import validation as v
 from models.enums import CarrierLock, ImeiFlag
-from models.errors import DomainError, ErrorCode
-from models.imei_checks import PendingCheck, ProviderResult, RegistryEntry
-from models.negotiation import LineAction, QuoteStatus
+from models.imei_checks import ProviderResult, RegistryEntry
+from models.negotiation import QuoteStatus
 from models.quote import DeviceUnit
 from models.services.catalog import CatalogDevice, devices_by_tac
 
 log = logging.getLogger(__name__)
 
 BUILT_IN = "built-in"
-# Flags that stop staff from quoting a line unless they override them with a reason (the
-# contract's DEVICE_FLAGGED: blacklisted or finance-locked). The others only warn staff.
-BLOCKING_FLAGS = frozenset({ImeiFlag.BLACKLISTED, ImeiFlag.FINANCE_LOCKED})
 OPEN_QUOTE_STATUSES = (
     QuoteStatus.DRAFT,
     QuoteStatus.REQUESTED,
@@ -41,9 +37,6 @@ OPEN_QUOTE_STATUSES = (
     QuoteStatus.ACCEPTED,
 )
 OPEN_PAYMENT_STATUSES = ("PENDING", "UNDER_REVIEW")
-RETRY_BASE_SECONDS = 30
-RETRY_MAX_SECONDS = 3600
-CLAIM_SECONDS = 120
 
 
 class ProviderUnavailable(Exception):
@@ -154,7 +147,7 @@ def normalize(raw: str) -> str:
     return stdnum_imei.compact(raw)[:32]
 
 
-def _ordered(flags: Iterable[ImeiFlag]) -> tuple[ImeiFlag, ...]:
+def ordered(flags: Iterable[ImeiFlag]) -> tuple[ImeiFlag, ...]:
     order = list(ImeiFlag)
     return tuple(sorted(set(flags), key=order.index))
 
@@ -216,7 +209,7 @@ async def check_imeis(
         if imei in external and provider is not None:
             sources.append(provider.source)
         results[imei] = CheckResult(
-            imei, True, device, _ordered(found), now, tuple(sources), imei in pending
+            imei, True, device, ordered(found), now, tuple(sources), imei in pending
         )
     return results
 
@@ -239,7 +232,7 @@ async def call_provider(
                             organization_id=organization_id,
                             imei=imei,
                             source=provider.source,
-                            flags=[flag.value for flag in _ordered(flags)],
+                            flags=[flag.value for flag in ordered(flags)],
                             checked_at=now,
                         )
                         for imei, flags in answered.items()
@@ -250,156 +243,7 @@ async def call_provider(
     return answered
 
 
-async def queue_pending(organization_id: int, quote_id: int, imeis: Iterable[str], now: datetime) -> None:
-    """Remember the quote's units whose external check is still to come (two statements)."""
-    wanted = sorted(set(imeis))
-    if not wanted:
-        return
-    units = await DeviceUnit.filter(quote_id=quote_id, imei__in=wanted).values_list("id", "imei")
-    await PendingCheck.bulk_create(
-        [
-            PendingCheck(organization_id=organization_id, unit_id=unit_id, imei=imei, next_attempt_at=now)
-            for unit_id, imei in units
-        ]
-    )
-
-
-def merged(check: dict[str, Any] | None, flags: frozenset[ImeiFlag], source: str, now: datetime) -> dict[str, Any]:
-    """A unit's stored check with the external provider's answer folded in."""
-    check = dict(check or {})
-    known = {ImeiFlag(f) for f in check.get("flags") or []}
-    check["flags"] = [flag.value for flag in _ordered(known | set(flags))]
-    check["sources"] = list(dict.fromkeys([*(check.get("sources") or [BUILT_IN]), source]))
-    check["pending"] = False
-    check["checkedAt"] = now.isoformat()
-    return check
-
-
-async def retry_pending(settings: CheckSettings, now: datetime, batch: int = 100) -> int:
-    """Run the external checks that are due; returns how many units got their answer.
-    Safe in every replica: a batch is claimed by moving its next attempt forward first."""
-    due = await PendingCheck.filter(next_attempt_at__lte=now).order_by("next_attempt_at").limit(batch)
-    if not due:
-        return 0
-    provider = settings.external
-    if provider is None:  # the provider was unconfigured since: nothing more will come
-        await _settle([job.unit_id for job in due])
-        await PendingCheck.filter(id__in=[job.id for job in due]).delete()
-        return 0
-    claimed = await PendingCheck.filter(
-        id__in=[job.id for job in due], next_attempt_at__lte=now
-    ).update(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
-    if not claimed:
-        return 0
-    done = 0
-    by_organization: dict[int, list[PendingCheck]] = {}
-    for job in due:
-        by_organization.setdefault(job.organization_id, []).append(job)
-    for organization_id, jobs in by_organization.items():
-        imeis = tuple(dict.fromkeys(job.imei for job in jobs))
-        try:
-            answered = await call_provider(provider, organization_id, imeis, now)
-        except ProviderUnavailable as error:
-            await _back_off(jobs, str(error), now)
-            continue
-        unanswered = [job for job in jobs if job.imei not in answered]
-        await _back_off(unanswered, "the provider gave no answer for this IMEI", now)
-        finished = [job for job in jobs if job.imei in answered]
-        units = {
-            unit.id: unit
-            for unit in await DeviceUnit.filter(id__in=[job.unit_id for job in finished])
-        }
-        for job in finished:
-            unit = units.get(job.unit_id)
-            if unit is not None:
-                unit.check = merged(unit.check, answered[job.imei], provider.source, now)
-                await unit.save(update_fields=["check"])
-                done += 1
-        await PendingCheck.filter(id__in=[job.id for job in finished]).delete()
-    return done
-
-
-async def _back_off(jobs: Sequence[PendingCheck], error: str, now: datetime) -> None:
-    """Try these again later, waiting twice as long as the last time (up to an hour)."""
-    for job in jobs:
-        delay = min(RETRY_BASE_SECONDS * 2**job.attempts, RETRY_MAX_SECONDS)
-        job.attempts += 1
-        job.last_error = error[:500]
-        job.next_attempt_at = now + timedelta(seconds=delay)
-        await job.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-
-
-async def _settle(unit_ids: Sequence[int]) -> None:
-    """Checks that will get no external answer: no longer pending."""
-    for unit in await DeviceUnit.filter(id__in=list(unit_ids)):
-        check = dict(unit.check or {})
-        check["pending"] = False
-        unit.check = check
-        await unit.save(update_fields=["check"])
-
-
-def blocking(check: Mapping[str, Any] | None) -> frozenset[ImeiFlag]:
-    """The flags of a stored check that staff must override to quote the line."""
-    if not check:
-        return frozenset()
-    return frozenset(ImeiFlag(f) for f in check.get("flags") or []) & BLOCKING_FLAGS
-
-
-async def flagged_lines(quote_id: int) -> dict[int, frozenset[ImeiFlag]]:
-    """The quote's lines that carry blocking flags, with those flags; one statement."""
-    rows = await DeviceUnit.filter(quote_id=quote_id, imei__not_isnull=True).values_list(
-        "line_id", "check"
-    )
-    found: dict[int, frozenset[ImeiFlag]] = {}
-    for line_id, check in rows:
-        flags = blocking(check)
-        if flags:
-            found[line_id] = found.get(line_id, frozenset()) | flags
-    return found
-
-
 def carrier_locked_imeis(devices: Iterable[tuple[CarrierLock | None, Sequence[str]]]) -> frozenset[str]:
     return frozenset(
         imei for lock, imeis in devices if lock is CarrierLock.LOCKED for imei in imeis
     )
-
-
-async def flag_overrides(
-    quote_id: int,
-    responses: Sequence[Any],
-    overrides: Mapping[int, str | None],
-    found: Any,
-) -> list[dict[str, Any]]:
-    """Staff may ACCEPT or COUNTER a line whose device is flagged (BLOCKING_FLAGS) only with
-    an explicit override and its reason: DEVICE_FLAGGED otherwise. `overrides` maps a
-    response's index to its reason; the overrides that mattered come back for the journal."""
-    flagged = await flagged_lines(quote_id)
-    recorded = []
-    for index, response in enumerate(responses):
-        if response.action not in (LineAction.ACCEPT, LineAction.COUNTER):
-            continue
-        at = ["input", "lines", str(index)]
-        flags = flagged.get(response.line_id)
-        if index in overrides:
-            reason = found.run(
-                v.text, overrides[index], [*at, "overrideReason"], limit=500, required=True
-            )
-            if flags and reason:
-                recorded.append(
-                    {
-                        "lineId": response.line_id,
-                        "flags": [flag.value for flag in _ordered(flags)],
-                        "reason": reason,
-                    }
-                )
-            continue
-        if flags:
-            names = ", ".join(flag.value for flag in _ordered(flags))
-            found.errors.append(
-                DomainError(
-                    ErrorCode.DEVICE_FLAGGED,
-                    f"this line's device is flagged ({names}): override it with a reason",
-                    [*at, "action"],
-                )
-            )
-    return recorded

@@ -13,7 +13,8 @@ from models.imei_checks import ImeiLookupRecord, PendingCheck
 from models.organization import Organization
 from models.quote import DeviceUnit, Quote, QuoteLine
 from models.services.caller import Caller, Deps
-from models.services.imei_checks import CheckResult, check_imeis, normalize, queue_pending
+from models.services.imei_checks import CheckResult, check_imeis, normalize
+from models.services.pending_checks import queue_pending
 from models.services.journal import (
     can_see,
     lock_quote,

@@ -13,7 +13,7 @@ from models import validation as v
 from models.enums import MessageKind
 from models.errors import DomainError, DomainErrors, ErrorCode
 from models.quote import Acceptance, Quote, QuoteLine
-from models.services import imei_checks, intake
+from models.services import flags, intake
 from models.services.caller import Caller, Deps
 from models.services.journal import (
     check_version,
@@ -81,7 +81,7 @@ async def counter_offer(
                 price = price if checked is None else checked
             cleaned.append(rules.LineResponse(response.line_id, response.action, price))
         overridden = (
-            await imei_checks.flag_overrides(quote.id, cleaned, overrides or {}, found)
+            await flags.flag_overrides(quote.id, cleaned, overrides or {}, found)
             if caller.is_staff
             else []
         )

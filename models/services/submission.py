@@ -8,7 +8,7 @@ from datetime import datetime
 
 from models.negotiation import Party
 from models.quote import Quote, QuoteLine
-from models.services import imei_checks, instant_offers, intake
+from models.services import imei_checks, instant_offers, intake, pending_checks
 from models.services.caller import Deps
 
 
@@ -29,6 +29,6 @@ async def save_devices(
     stored = {imei: result.stored() for imei, result in checks.items()}
     lines = await intake.create_lines(quote, devices, by=Party.CUSTOMER, checks=stored)
     pending = [imei for imei, result in checks.items() if result.pending]
-    await imei_checks.queue_pending(quote.organization_id, quote.id, pending, now)
+    await pending_checks.queue_pending(quote.organization_id, quote.id, pending, now)
     await instant_offers.make_offers(quote, lines, now)
     return lines
