@@ -139,11 +139,18 @@ async def import_catalog(text: str, organization_id: int | None) -> ImportReport
     return report
 
 
+STARTER_LOCK = 7_240_011
+
+
 async def ensure_starter_catalog() -> ImportReport | None:
-    """Load the shipped starter catalog once, when the shared catalog is empty."""
-    if await CatalogModel.filter(organization_id__isnull=True).exists():
-        return None
-    return await import_catalog(STARTER_CATALOG.read_text(encoding="utf-8"), None)
+    """Load the shipped starter catalog once, when the shared catalog is empty. Replicas that
+    start together on PostgreSQL take turns (an advisory lock), so it is loaded once."""
+    async with in_transaction() as connection:
+        if connection.capabilities.dialect == "postgres":
+            await connection.execute_query(f"SELECT pg_advisory_xact_lock({STARTER_LOCK})")
+        if await CatalogModel.filter(organization_id__isnull=True).exists():
+            return None
+        return await import_catalog(STARTER_CATALOG.read_text(encoding="utf-8"), None)
 
 
 async def catalog_page(
