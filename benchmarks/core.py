@@ -1,6 +1,6 @@
 """Timings of the core paths, side by side in one run (the machine is shared and noisy):
-submitting a 50-device quote with 50 IMEIs, reading the thread view of a 20-line, 50-message
-quote, and rendering a 50-line receipt PDF.
+submitting a 50-device quote with 50 IMEIs, looking up 200 IMEIs in one call, reading the
+thread view of a 20-line, 50-message quote, and rendering a 50-line receipt PDF.
 
     .venv/bin/python -m benchmarks.core [--database-url URL] [--rounds 20]
 
@@ -29,8 +29,16 @@ from graphql_api.pdf import ReceiptDoc, ReceiptLineDoc, render_receipt
 from graphql_api.pdf.documents import BrandingDoc
 from graphql_api.settings import Settings
 from models.organization import TokenKind
+from models.services.catalog import ensure_starter_catalog
 from models.services.organizations import create_organization
 from tests import documents as doc
+
+
+LOOKUP = """
+mutation Lookup($input: LookupImeisInput!) {
+  lookupImeis(input: $input) { results { imei valid flags device { model } } userErrors { code } }
+}
+"""
 
 
 def imei(n: int) -> str:
@@ -63,6 +71,9 @@ def report(name: str, samples: list[float]) -> None:
 
 async def main(database_url: str, rounds: int) -> None:
     await db.migrate(database_url)
+    await db.connect(database_url)
+    await ensure_starter_catalog()
+    await db.close()
     settings = Settings(database_url=database_url, secret_key="benchmark-" + "k" * 32)
     app = create_app(settings, background=False)
     await db.connect(database_url)
@@ -95,6 +106,14 @@ async def main(database_url: str, rounds: int) -> None:
                                              "devices": devices(50)}}, link)
 
         report("submitQuote: 50 devices, 50 IMEIs", await timed(rounds, submit))
+
+        many = [imei(i + 7_000_000) for i in range(200)]
+
+        async def look_up(_: int) -> None:
+            data = await gql(LOOKUP, {"input": {"imeis": many}}, staff)
+            assert len(data["lookupImeis"]["results"]) == 200
+
+        report("lookupImeis: 200 IMEIs (staff, with flags)", await timed(rounds, look_up))
 
         quote_id, link = await new_request()
         data = await gql(doc.SUBMIT, {"input": {"quoteId": quote_id, "contact": contact,

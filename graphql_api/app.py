@@ -24,6 +24,7 @@ from tortoise import connections
 
 from graphql_api import db
 from graphql_api.auth import ANONYMOUS, BadToken, resolve_viewer
+from graphql_api.checks import check_settings
 from graphql_api.context import Context
 from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
@@ -76,7 +77,12 @@ class GraphQLView(GraphQL[Context, None]):
             allowed_origins=allowed_origins(settings),
         )
         self.settings = settings
-        self.deps = Deps(bus=broker, secret_key=settings.secret_key, public_url=settings.public_url)
+        self.deps = Deps(
+            bus=broker,
+            secret_key=settings.secret_key,
+            public_url=settings.public_url,
+            checks=check_settings(settings),
+        )
         self.live = Live(broker)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from graphql_api import db
+from graphql_api.cli_devices import add_commands as add_device_commands
+from graphql_api.cli_devices import load_starter
 from graphql_api.settings import ConfigurationError, Settings
 from models.errors import DomainError
 from models.organization import TokenKind
@@ -17,6 +19,7 @@ from models.organization import TokenKind
 
 def _migrate(settings: Settings) -> None:
     asyncio.run(db.migrate(settings.database_url))
+    asyncio.run(load_starter(settings))
 
 
 async def _create_organization(settings: Settings, args: argparse.Namespace) -> dict[str, object]:
@@ -65,6 +68,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """The outbox sender and expiry sweeper without HTTP, for a dedicated worker process."""
     import signal
 
+    from graphql_api.checks import check_settings
     from graphql_api.jobs import background_jobs
     from graphql_api.pubsub import create_broker
     from models.services.caller import Deps
@@ -77,7 +81,12 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         broker = create_broker(settings.database_url)
         await db.connect(settings.database_url)
         await broker.start()
-        deps = Deps(bus=broker, secret_key=settings.secret_key, public_url=settings.public_url)
+        deps = Deps(
+            bus=broker,
+            secret_key=settings.secret_key,
+            public_url=settings.public_url,
+            checks=check_settings(settings),
+        )
         try:
             async with background_jobs(settings, deps):
                 print("worker running; Ctrl-C to stop", flush=True)
@@ -145,6 +154,8 @@ def parser() -> argparse.ArgumentParser:
     org.add_argument("--currency", default="USD")
     org.add_argument("--json", action="store_true", help="print one JSON object")
     org.set_defaults(func=cmd_create_organization)
+
+    add_device_commands(commands)
 
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", default="schema.graphql")

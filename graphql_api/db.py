@@ -15,6 +15,9 @@ MODEL_MODULES = [
     "models.notification",
     "models.engagement",
     "models.portal",
+    "models.catalog",
+    "models.imei_checks",
+    "models.price_grid",
 ]
 
 

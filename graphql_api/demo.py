@@ -15,7 +15,7 @@ from models.enums import CarrierLock, DeviceCondition, DeviceType, Fulfillment, 
 from models.negotiation import LineAction, LineResponse, StaffRole
 from models.organization import Organization, StaffMember, TokenKind
 from models.quote import Quote, QuoteLine
-from models.services import conversion, drafts, lifecycle, requests, rounds
+from models.services import conversion, drafts, lifecycle, price_grid, registry, requests, rounds
 from models.services.caller import Caller, Deps
 from models.services.intake import ContactIn, DeviceIn
 from models.services.mailing import customer_link
@@ -39,6 +39,29 @@ DEVICES = [
     DeviceIn(DeviceType.LAPTOP, "Lenovo", "ThinkPad X1 Carbon Gen 11", DeviceCondition.FAIR, 1,
              Decimal("540"), serials=["PF-3XK92L"]),
 ]
+
+
+DEMO_PRICES = """brand,model,storage,grade,carrier_lock,base_price,floor_price
+Apple,iPhone 14 Pro,256 GB,LIKE_NEW,UNLOCKED,610.00,250.00
+Apple,iPhone 14 Pro,256 GB,GOOD,UNLOCKED,540.00,200.00
+Apple,iPhone 14 Pro,256 GB,GOOD,LOCKED,470.00,150.00
+Apple,iPhone 14 Pro,256 GB,FAIR,UNLOCKED,430.00,150.00
+"""
+DEMO_DEDUCTIONS = """question,answer,kind,amount
+screen,Light scratches,PERCENT,5
+screen,Deep scratches,PERCENT,15
+screen,Cracked,PERCENT,40
+battery,Under 80%,FIXED,40.00
+accessories,None,FIXED,10.00
+"""
+
+
+async def _stock_demo(organization: Organization) -> None:
+    """A price grid with instant offers shown, and a blacklisted IMEI in the registry."""
+    await price_grid.import_prices(organization, DEMO_PRICES)
+    await price_grid.import_deductions(organization, DEMO_DEDUCTIONS)
+    await registry.import_registry(organization.id, "imei,flag,note\n356938035643809,BLACKLISTED,demo\n")
+    organization.show_instant_offers = True
 
 
 async def _quote_in(deps: Deps, owner: Caller, step: int) -> Quote:
@@ -110,6 +133,7 @@ async def load_demo(settings: Settings) -> str:
             organization.footer_text = "Demo Device Buyers · 1 Market Street"
             organization.pickup_instructions = "Bring your devices to 1 Market Street, 9–17 weekdays."
             organization.receiving_address = "Demo Device Buyers\n1 Market Street\nSpringfield 12345"
+            await _stock_demo(organization)
             await organization.save()
             for role in (StaffRole.SALES_REP, StaffRole.FINANCE, StaffRole.TECHNICIAN):
                 await StaffMember.create(organization=organization, name=f"Demo {role.value.title()}",

@@ -1,4 +1,5 @@
-"""Background work every replica runs safely: the outbox sender and the expiry sweeper."""
+"""Background work every replica runs safely: the outbox sender, the expiry sweeper, and the
+retries of pending external IMEI checks."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from graphql_api.mail.sender import OutboxSender
 from graphql_api.settings import Settings
 from models.services.caller import Deps
 from models.services.lifecycle import sweep
+from models.services.pending_checks import retry_pending
 
 log = logging.getLogger("tradequote.jobs")
+
+IMEI_RETRY_INTERVAL_SECONDS = 15.0
 
 
 async def _every(interval: float, job: Callable[[], Awaitable[object]], stop: asyncio.Event) -> None:
@@ -33,6 +37,13 @@ async def background_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]
     tasks = [
         asyncio.create_task(sender.run_forever(stop)),
         asyncio.create_task(_every(settings.sweep_interval, lambda: sweep(deps), stop)),
+        asyncio.create_task(
+            _every(
+                IMEI_RETRY_INTERVAL_SECONDS,
+                lambda: retry_pending(deps.checks, deps.clock()),
+                stop,
+            )
+        ),
     ]
     try:
         yield

@@ -27,6 +27,7 @@ from models.enums import (
 from models.negotiation import LineAction, LineStatus, Party, QuoteSource, QuoteStatus, StaffRole
 from models.notification import Notification, NotificationKind, NotificationRead
 from models.organization import Organization, StaffMember
+from models.price_grid import InstantOffer
 from models.quote import Acceptance, DeviceUnit, LineChange, Quote, QuoteLine, ThreadMessage
 from models.services.journal import chain_is_valid
 
@@ -49,6 +50,7 @@ class OrganizationRecord:
     headline: str | None
     footer_text: str | None
     logo_content_type: str | None
+    show_instant_offers: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +180,13 @@ class BuyOrderLineRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class InstantOfferRecord:
+    line_id: int
+    amount: Decimal
+    shown_to_customer: bool
+
+
+@dataclass(frozen=True, slots=True)
 class NotificationRecord:
     id: int
     organization_id: int
@@ -235,6 +244,7 @@ class Loaders:
         "Keyed by (staff id, notification id): when that staff member read it, or None."
         self.read_at_by_staff = DataLoader(self._read_at)
         self.last_notification_id_by_organization = DataLoader(self._last_notification_ids)
+        self.instant_offers_by_quote = DataLoader(self._instant_offers)
 
     def forget_quote(self, quote_id: int) -> None:
         """After a write: drop everything cached about the quote."""
@@ -246,6 +256,7 @@ class Loaders:
             self.acceptance_by_quote,
             self.chain_valid_by_quote,
             self.buy_order_by_quote,
+            self.instant_offers_by_quote,
         ):
             loader.cache_map.cache_map.pop(quote_id, None)
         threads = self.thread_by_quote.cache_map.cache_map
@@ -331,6 +342,16 @@ class Loaders:
         )
         last = {row["quote_id"]: row["last"] for row in rows}
         return [last.get(k, 0) for k in quote_ids]
+
+    async def _instant_offers(self, quote_ids: Sequence[int]) -> list[dict[int, InstantOfferRecord]]:
+        rows = await InstantOffer.filter(quote_id__in=quote_ids).values(
+            "quote_id", *columns(InstantOfferRecord)
+        )
+        out: dict[int, dict[int, InstantOfferRecord]] = defaultdict(dict)
+        for row in rows:
+            quote_id = row.pop("quote_id")
+            out[quote_id][row["line_id"]] = InstantOfferRecord(**row)
+        return [out.get(k, {}) for k in quote_ids]
 
     async def _notifications(self, ids: Sequence[int]) -> list[NotificationRecord | None]:
         rows = await _values(Notification, NotificationRecord, id__in=ids)

@@ -28,6 +28,7 @@ from graphql_api.types.thread import ThreadMessage
 from resolvers.branding import BrandingMutations
 from resolvers.buy_orders import BuyOrderMutations
 from resolvers.drafts import DraftMutations
+from resolvers.devices import DeviceMutations, DeviceQueries
 from resolvers.engagement import EngagementQueries, SharingMutations
 from resolvers.live import QuoteSubscriptions
 from resolvers.negotiation import NegotiationMutations
@@ -41,9 +42,18 @@ from resolvers.portal import PortalMutations
 from resolvers.quotes import QuoteQueries
 from resolvers.requests import RequestMutations
 from resolvers.thread import ThreadMutations
+from resolvers.trade_in import TradeInMutations, TradeInQueries
 
 Query = merge_types(
-    "Query", (OrganizationQueries, QuoteQueries, NotificationQueries, EngagementQueries)
+    "Query",
+    (
+        OrganizationQueries,
+        QuoteQueries,
+        NotificationQueries,
+        EngagementQueries,
+        DeviceQueries,
+        TradeInQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -57,6 +67,8 @@ Mutation = merge_types(
         BrandingMutations,
         DraftMutations,
         PortalMutations,
+        DeviceMutations,
+        TradeInMutations,
     ),
 )
 Subscription = merge_types("Subscription", (QuoteSubscriptions, NotificationSubscriptions))

@@ -30,6 +30,12 @@ class Settings:
     ws_init_timeout: float = 10.0
     "Seconds between two expiry sweeps of a server or worker."
     sweep_interval: float = 30.0
+    "An external IMEI checking service (see graphql_api/checks/http_provider.py), if any."
+    imei_check_url: str | None = None
+    imei_check_key: str | None = None
+    imei_check_timeout: float = 3.0
+    "How long an answer of the external checking service is reused for an IMEI."
+    imei_check_cache_seconds: int = 86400
 
     @property
     def production(self) -> bool:
@@ -58,6 +64,17 @@ class Settings:
             sweep_interval = -1.0
         if not 0 < sweep_interval <= 3600:
             raise ConfigurationError("TRADEQUOTE_SWEEP_INTERVAL must be seconds between 0 and 3600")
+        try:
+            check_timeout = float(environ.get("TRADEQUOTE_IMEI_CHECK_TIMEOUT", "3"))
+            check_cache = int(environ.get("TRADEQUOTE_IMEI_CHECK_CACHE_SECONDS", "86400"))
+        except ValueError:
+            raise ConfigurationError(
+                "TRADEQUOTE_IMEI_CHECK_TIMEOUT and _CACHE_SECONDS must be numbers"
+            ) from None
+        if not 0 < check_timeout <= 60 or check_cache < 0:
+            raise ConfigurationError(
+                "TRADEQUOTE_IMEI_CHECK_TIMEOUT is 0–60 s; _CACHE_SECONDS is not negative"
+            )
         return cls(
             database_url=environ.get("TRADEQUOTE_DATABASE_URL", cls.database_url),
             public_url=environ.get("TRADEQUOTE_PUBLIC_URL", cls.public_url).rstrip("/"),
@@ -68,6 +85,10 @@ class Settings:
             env=env,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             sweep_interval=sweep_interval,
+            imei_check_url=environ.get("TRADEQUOTE_IMEI_CHECK_URL") or None,
+            imei_check_key=environ.get("TRADEQUOTE_IMEI_CHECK_KEY") or None,
+            imei_check_timeout=check_timeout,
+            imei_check_cache_seconds=check_cache,
         )
 
 

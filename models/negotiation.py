@@ -115,8 +115,6 @@ STAFF_ACTIONS = frozenset(
         A.COPY,
     }
 )
-"Actions the rules know but this server has no mutation for yet: never offered to clients."
-UNSERVED = frozenset({A.LOOKUP_IMEIS})
 ROLE_ACTIONS: dict[StaffRole, frozenset[QuoteAction]] = {
     StaffRole.OWNER: STAFF_ACTIONS,
     StaffRole.MANAGER: STAFF_ACTIONS,
@@ -345,7 +343,7 @@ def available_actions(state: QuoteState, actor: Actor, now: datetime) -> list[Qu
     return [
         action
         for action in QuoteAction
-        if action not in UNSERVED and allowed(state, action, actor, now)
+        if allowed(state, action, actor, now)
     ]
 
 

@@ -47,6 +47,8 @@ class Organization(Model):
     time_zone = fields.CharField(max_length=64, default="UTC")
     accepts_trade_ins = fields.BooleanField(default=True)
     imei_lookups_per_quote = fields.IntField(null=True)
+    "Whether customers see the price grid's instant offer on their lines at once."
+    show_instant_offers = fields.BooleanField(default=False)
     notification_email = fields.CharField(max_length=254, null=True)
     condition_questions = fields.JSONField(default=default_condition_questions)
     logo = fields.BinaryField(null=True)

@@ -98,6 +98,7 @@ class DeviceUnit(Model):
 
     class Meta:
         table = "device_unit"
+        indexes = (("quote_id", "line_id"),)
 
 
 class ThreadMessage(Model):

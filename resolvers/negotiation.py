@@ -22,6 +22,13 @@ class LineResponseInput:
     line_id: strawberry.ID
     action: LineAction
     price: Decimal | None = strawberry.field(default=None, description="Per unit; required for COUNTER.")
+    override_flags: bool | None = strawberry.field(
+        default=None,
+        description="Staff: quote this line although its device is blacklisted or finance-locked; needs overrideReason. Kept in the quote's chain.",
+    )
+    override_reason: str | None = strawberry.field(
+        default=None, description="Why the flagged device may be quoted anyway."
+    )
 
 
 @strawberry.input
@@ -86,11 +93,22 @@ class NegotiationMutations:
     async def counter_offer(self, info: Info, input: CounterOfferInput) -> QuotePayload:
         ctx = info.context
         responses = _responses(input.lines)
+        overrides = {
+            index: line.override_reason
+            for index, line in enumerate(input.lines)
+            if line.override_flags
+        }
         return await quote_action(
             info,
             input.quote_id,
             lambda quote_id: rounds.counter_offer(
-                ctx.deps, ctx.caller, quote_id, responses, input.message, input.expected_version
+                ctx.deps,
+                ctx.caller,
+                quote_id,
+                responses,
+                input.message,
+                input.expected_version,
+                overrides,
             ),
         )
 

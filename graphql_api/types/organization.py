@@ -43,6 +43,9 @@ class Organization(Node):
     condition_questions: list[ConditionQuestion] = strawberry.field(
         description="The condition questionnaire that trade-in and request forms show."
     )
+    shows_instant_offers: bool = strawberry.field(
+        description="Whether the trade-in page quotes prices at once (`instantQuote`) and customers see their lines' instant offers."
+    )
 
     @classmethod
     def from_record(cls, record: OrganizationRecord, public_url: str) -> Organization:
@@ -64,6 +67,7 @@ class Organization(Node):
                 ConditionQuestion(key=q["key"], label=q["label"], options=list(q["options"]))
                 for q in record.condition_questions
             ],
+            shows_instant_offers=record.show_instant_offers,
         )
 
 

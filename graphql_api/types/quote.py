@@ -84,6 +84,12 @@ class ImeiCheck:
     )
     flags: list[ImeiFlag] | None = strawberry.field(description="Staff only (null for customers).")
     checked_at: datetime
+    sources: list[str] = strawberry.field(
+        description="Who checked: `built-in` (registry, duplicates, lock, catalog) and the external provider."
+    )
+    pending: bool = strawberry.field(
+        description="The external provider has not answered yet; the server retries it."
+    )
 
 
 @strawberry.type(description="One physical unit of a line that has an IMEI or serial number.")
@@ -106,6 +112,8 @@ class DeviceUnit:
                 device=Device(**device) if device else None,
                 flags=[e.ImeiFlag(flag) for flag in data.get("flags") or []],
                 checked_at=datetime.fromisoformat(data["checkedAt"]),
+                sources=list(data.get("sources") or []),
+                pending=bool(data.get("pending")),
             )
         return cls(imei=record.imei, serial=record.serial, check=check)
 
@@ -196,6 +204,16 @@ class QuoteLine(Node):
         units = await info.context.loaders.units_by_quote.load(self._record.quote_id)
         staff = info.context.viewer.staff_id is not None
         return [DeviceUnit.from_record(u, staff) for u in units.get(self._record.id, [])]
+
+    @strawberry.field(
+        description="The price grid's instant offer per unit, made at submission and never recomputed. Staff always see it (the suggested counter); the customer only when the organization shows instant offers."
+    )
+    async def instant_offer(self, info: Info) -> Money | None:
+        offers = await info.context.loaders.instant_offers_by_quote.load(self._record.quote_id)
+        offer = offers.get(self._record.id)
+        if offer is None or not (info.context.caller.is_staff or offer.shown_to_customer):
+            return None
+        return money(offer.amount, self._currency)
 
     @strawberry.field(description="Every offer and decision on this line, oldest first.")
     async def history(self, info: Info) -> list[LineChange]:

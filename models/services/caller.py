@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from models.errors import Forbidden, Unauthenticated
 from models.negotiation import Actor, Party, StaffRole
+from models.services.imei_checks import CheckSettings
 
 NEGOTIATING_ROLES = frozenset({StaffRole.OWNER, StaffRole.MANAGER, StaffRole.SALES_REP})
 
@@ -76,3 +78,5 @@ class Deps:
     secret_key: str
     public_url: str
     clock: Callable[[], datetime] = field(default=system_clock)
+    "How IMEIs are checked: the external provider, if any, and its cache period."
+    checks: CheckSettings = field(default_factory=CheckSettings)

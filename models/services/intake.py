@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -164,10 +164,15 @@ def _clean_device(
 
 
 async def create_lines(
-    quote: Quote, devices: Sequence[DeviceIn], *, by: Party
+    quote: Quote,
+    devices: Sequence[DeviceIn],
+    *,
+    by: Party,
+    checks: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[QuoteLine]:
-    """Rows for cleaned devices: the customer's asking prices, or the merchant's draft offers.
-    Three statements whatever the number of devices (inside the caller's transaction)."""
+    """Rows for cleaned devices: the customer's asking prices, or the merchant's draft offers,
+    and each unit's IMEI check from `checks` (by IMEI). Three statements whatever the number
+    of devices (inside the caller's transaction)."""
     customer = by is Party.CUSTOMER
     await QuoteLine.bulk_create(
         [
@@ -203,6 +208,7 @@ async def create_lines(
             position=i + 1,
             imei=device.imeis[i] if i < len(device.imeis) else None,
             serial=device.serials[i] if i < len(device.serials) else None,
+            check=(checks or {}).get(device.imeis[i]) if i < len(device.imeis) else None,
         )
         for line, device in zip(lines, devices, strict=True)
         for i in range(max(len(device.imeis), len(device.serials)))

@@ -20,6 +20,7 @@ from models.services import idempotency, intake
 from models.services.caller import NEGOTIATING_ROLES, Caller, Deps
 from models.services.engagement import log_share
 from models.services.journal import (
+    Pending,
     line_state,
     lock_quote,
     quote_state,
@@ -28,6 +29,7 @@ from models.services.journal import (
 )
 from models.services.mailing import customer_link, email_customer
 from models.services.notifications import NotificationKind, notify_staff
+from models.services.submission import save_devices
 
 
 @dataclass(frozen=True)
@@ -150,33 +152,38 @@ async def submit_quote(deps: Deps, caller: Caller, quote_id: int, data: Submissi
         if (earlier := await idempotency.replay(quote.organization_id, scope, key)) is not None:
             return await Quote.get(id=earlier["quoteId"])
         rules.check(quote_state(quote, []), rules.QuoteAction.SUBMIT, caller.actor, now)
-        found = intake.Collector()
-        contact = intake.clean_contact(data.contact, ["input", "contact"], found)
-        devices = intake.clean_devices(
-            data.devices, quote.currency_code, ["input", "devices"], found
-        )
-        message = found.run(v.text, data.message, ["input", "message"], limit=v.MAX_MESSAGE)
-        found.raise_any()
-        lines = await intake.create_lines(quote, devices, by=rules.Party.CUSTOMER)
-        outcome = rules.submit(
-            quote_state(quote, []), caller.actor, [line_state(line) for line in lines], now
-        )
-        quote.status = outcome.status
-        quote.awaiting = outcome.awaiting
-        quote.contact_name = contact.name
-        quote.contact_email = contact.email
-        quote.contact_phone = contact.phone
-        quote.submitted_at = now
-        await record(
-            quote,
-            pending,
-            kind=MessageKind.SUBMISSION,
-            by=caller,
-            body=message,
-            now=now,
-            status_from=rules.QuoteStatus.REQUESTED,
-        )
-        await notify_staff(pending, quote, NotificationKind.QUOTE_SUBMITTED, now)
+        await fill_submission(deps, caller, quote, data, pending, now)
         await idempotency.remember(quote.organization_id, scope, key, {"quoteId": quote.id})
     return quote
 
+
+async def fill_submission(
+    deps: Deps, caller: Caller, quote: Quote, data: SubmissionIn, pending: Pending, now: datetime
+) -> None:
+    """The customer's form on a REQUESTED quote: contact and devices checked, lines written
+    with their IMEI checks and instant offers, SUBMITTED awaiting the merchant, staff told."""
+    found = intake.Collector()
+    contact = intake.clean_contact(data.contact, ["input", "contact"], found)
+    devices = intake.clean_devices(data.devices, quote.currency_code, ["input", "devices"], found)
+    message = found.run(v.text, data.message, ["input", "message"], limit=v.MAX_MESSAGE)
+    found.raise_any()
+    lines = await save_devices(deps, quote, devices, now)
+    outcome = rules.submit(
+        quote_state(quote, []), caller.actor, [line_state(line) for line in lines], now
+    )
+    quote.status = outcome.status
+    quote.awaiting = outcome.awaiting
+    quote.contact_name = contact.name
+    quote.contact_email = contact.email
+    quote.contact_phone = contact.phone
+    quote.submitted_at = now
+    await record(
+        quote,
+        pending,
+        kind=MessageKind.SUBMISSION,
+        by=caller,
+        body=message,
+        now=now,
+        status_from=rules.QuoteStatus.REQUESTED,
+    )
+    await notify_staff(pending, quote, NotificationKind.QUOTE_SUBMITTED, now)

@@ -3,7 +3,7 @@ rejection, and withdrawal of an acceptance."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,7 @@ from models import validation as v
 from models.enums import MessageKind
 from models.errors import DomainError, DomainErrors, ErrorCode
 from models.quote import Acceptance, Quote, QuoteLine
-from models.services import intake
+from models.services import flags, intake
 from models.services.caller import Caller, Deps
 from models.services.journal import (
     check_version,
@@ -58,8 +58,11 @@ async def counter_offer(
     responses: Sequence[rules.LineResponse],
     message: str | None = None,
     expected_version: int | None = None,
+    overrides: Mapping[int, str | None] | None = None,
 ) -> Quote:
-    """The awaited party answers every line that awaits them: accept, decline or counter."""
+    """The awaited party answers every line that awaits them: accept, decline or counter.
+    Staff quoting a flagged device need an override with a reason (`overrides`: the reason
+    by index of the response), which the chain keeps."""
     now = deps.clock()
     body = _message(message)
     async with unit_of_work(deps) as pending:
@@ -76,6 +79,11 @@ async def counter_offer(
                 checked = found.run(v.money, price, quote.currency_code, at)
                 price = price if checked is None else checked
             cleaned.append(rules.LineResponse(response.line_id, response.action, price))
+        overridden = (
+            await flags.flag_overrides(quote.id, cleaned, overrides or {}, found)
+            if caller.is_staff
+            else []
+        )
         try:
             outcome = rules.respond(quote_state(quote, lines), caller.actor, cleaned, now)
         except DomainErrors as refused:
@@ -92,6 +100,7 @@ async def counter_offer(
             by=caller,
             body=body,
             now=now,
+            extra={"flagOverrides": overridden} if overridden else None,
         )
         if caller.is_staff:
             await email_customer(
