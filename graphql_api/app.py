@@ -76,7 +76,12 @@ class GraphQLView(GraphQL[Context, None]):
             allowed_origins=allowed_origins(settings),
         )
         self.settings = settings
-        self.deps = Deps(bus=broker, secret_key=settings.secret_key, public_url=settings.public_url)
+        self.deps = Deps(
+            bus=broker,
+            secret_key=settings.secret_key,
+            public_url=settings.public_url,
+            keys=settings.keyring(),
+        )
         self.live = Live(broker)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:

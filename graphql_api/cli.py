@@ -77,7 +77,12 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         broker = create_broker(settings.database_url)
         await db.connect(settings.database_url)
         await broker.start()
-        deps = Deps(bus=broker, secret_key=settings.secret_key, public_url=settings.public_url)
+        deps = Deps(
+            bus=broker,
+            secret_key=settings.secret_key,
+            public_url=settings.public_url,
+            keys=settings.keyring(),
+        )
         try:
             async with background_jobs(settings, deps):
                 print("worker running; Ctrl-C to stop", flush=True)

@@ -28,6 +28,7 @@ from models.negotiation import LineAction, LineStatus, Party, QuoteSource, Quote
 from models.notification import Notification, NotificationKind, NotificationRead
 from models.organization import Organization, StaffMember
 from models.quote import Acceptance, DeviceUnit, LineChange, Quote, QuoteLine, ThreadMessage
+from models.sealing import Keyring
 from models.services.journal import chain_is_valid
 
 R = TypeVar("R")
@@ -227,6 +228,7 @@ class Loaders:
         self.changes_by_quote = DataLoader(self._changes)
         self.thread_by_quote = DataLoader(self._threads)
         self.acceptance_by_quote = DataLoader(self._acceptances)
+        "Keyed by (quote id, the keyring its seal is checked with)."
         self.chain_valid_by_quote = DataLoader(self._chain_valid)
         self.buy_order_by_quote = DataLoader(self._buy_orders)
         self.buy_order_lines_by_order = DataLoader(self._buy_order_lines)
@@ -244,13 +246,13 @@ class Loaders:
             self.units_by_quote,
             self.changes_by_quote,
             self.acceptance_by_quote,
-            self.chain_valid_by_quote,
             self.buy_order_by_quote,
         ):
             loader.cache_map.cache_map.pop(quote_id, None)
-        threads = self.thread_by_quote.cache_map.cache_map
-        for key in [key for key in threads if key[0] == quote_id]:
-            del threads[key]
+        for keyed in (self.thread_by_quote, self.chain_valid_by_quote):
+            cached = keyed.cache_map.cache_map
+            for key in [key for key in cached if key[0] == quote_id]:
+                del cached[key]
 
     async def _organizations(self, ids: Sequence[int]) -> list[OrganizationRecord | None]:
         rows = await _values(Organization, OrganizationRecord, id__in=ids)
@@ -309,8 +311,8 @@ class Loaders:
             latest[record.quote_id] = record
         return [latest.get(k) for k in quote_ids]
 
-    async def _chain_valid(self, quote_ids: Sequence[int]) -> list[bool]:
-        return [await chain_is_valid(quote_id) for quote_id in quote_ids]
+    async def _chain_valid(self, keys: Sequence[tuple[int, Keyring]]) -> list[bool]:
+        return [await chain_is_valid(quote_id, keyring) for quote_id, keyring in keys]
 
     async def _buy_orders(self, quote_ids: Sequence[int]) -> list[BuyOrderRecord | None]:
         rows = await _values(BuyOrder, BuyOrderRecord, quote_id__in=quote_ids)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from models.sealing import KeyConfigurationError, Keyring
+
 SECRET_KEY_FILE = Path(".secret_key")
 
 
@@ -28,6 +30,12 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     "Seconds a WebSocket may stay open without sending `connection_init`."
     ws_init_timeout: float = 10.0
+    "TRADEQUOTE_SIGNING_KEYS: the chain-sealing keys (see `models.sealing`); None: derived."
+    signing_keys: str | None = None
+
+    def keyring(self) -> Keyring:
+        """The keys that seal chain heads and the public keys that verify them."""
+        return Keyring.from_config(self.secret_key, self.signing_keys)
 
     @property
     def production(self) -> bool:
@@ -50,6 +58,11 @@ class Settings:
         if len(secret) < 32:
             raise ConfigurationError("TRADEQUOTE_SECRET_KEY must be at least 32 characters")
         origins = environ.get("TRADEQUOTE_CORS_ORIGINS", "")
+        signing_keys = environ.get("TRADEQUOTE_SIGNING_KEYS") or None
+        try:
+            Keyring.from_config(secret, signing_keys)
+        except (KeyConfigurationError, ValueError) as error:
+            raise ConfigurationError(f"TRADEQUOTE_SIGNING_KEYS: {error}") from error
         return cls(
             database_url=environ.get("TRADEQUOTE_DATABASE_URL", cls.database_url),
             public_url=environ.get("TRADEQUOTE_PUBLIC_URL", cls.public_url).rstrip("/"),
@@ -59,6 +72,7 @@ class Settings:
             mail_dir=environ.get("TRADEQUOTE_MAIL_DIR", cls.mail_dir),
             env=env,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            signing_keys=signing_keys,
         )
 
 

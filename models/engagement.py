@@ -16,6 +16,7 @@ class EngagementKind(StrEnum):
     PDF_DOWNLOAD = "PDF_DOWNLOAD"
     RECEIPT_DOWNLOAD = "RECEIPT_DOWNLOAD"
     EMAIL_SENT = "EMAIL_SENT"
+    CERTIFICATE_DOWNLOAD = "CERTIFICATE_DOWNLOAD"
 
 
 class EngagementEvent(Model):

@@ -45,7 +45,8 @@ class Acceptance:
         description="Recomputed now from the stored records; false means they were altered after signing."
     )
     async def valid(self, info: Info) -> bool:
-        return await info.context.loaders.chain_valid_by_quote.load(self._quote_id)
+        keys = info.context.deps.keys
+        return await info.context.loaders.chain_valid_by_quote.load((self._quote_id, keys))
 
 
 @strawberry.type(description="One accepted line bought at its agreed price.")

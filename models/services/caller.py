@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from models.errors import Forbidden, Unauthenticated
 from models.negotiation import Actor, Party, StaffRole
+from models.sealing import Keyring
 
 NEGOTIATING_ROLES = frozenset({StaffRole.OWNER, StaffRole.MANAGER, StaffRole.SALES_REP})
 
@@ -63,8 +64,14 @@ class Caller:
 
 @dataclass
 class Deps:
-    """What use cases need from the server: where to publish, how to sign links."""
+    """What use cases need from the server: where to publish, how to sign links, and the keys
+    that seal chain heads (derived from the secret key unless given)."""
 
     bus: Publisher
     secret_key: str
     public_url: str
+    keys: Keyring = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.keys is None:
+            self.keys = Keyring.from_config(self.secret_key)

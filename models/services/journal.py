@@ -17,12 +17,21 @@ from models.services.locking import can_see, check_version, lock_quote, quote_li
 from models.services.snapshots import (
     change_part,
     line_snapshot,
+    line_state_part,
+    line_terms,
     message_part,
+    new_salt,
     signature_part,
     snapshot_line,
 )
 from models.services.state import LineLike, QuoteLike, line_state, quote_state, save_lines
-from models.services.unit_of_work import Pending, quote_topic, unit_of_work, utcnow
+from models.services.unit_of_work import (
+    Pending,
+    quote_topic,
+    sealing_keys,
+    unit_of_work,
+    utcnow,
+)
 from models.services.verification import chain_is_valid, verify_rows
 
 __all__ = [
@@ -37,13 +46,17 @@ __all__ = [
     "conclude",
     "line_snapshot",
     "line_state",
+    "line_state_part",
+    "line_terms",
     "lock_quote",
     "message_part",
+    "new_salt",
     "quote_lines",
     "quote_state",
     "quote_topic",
     "record",
     "save_lines",
+    "seal_head",
     "signature_part",
     "snapshot_line",
     "unit_of_work",
@@ -66,7 +79,18 @@ async def append_event(quote: Quote, payload: dict[str, Any], now: datetime) -> 
     )
     quote.event_count = seq
     quote.last_hash = event_hash
+    seal_head(quote)
     return event
+
+
+def seal_head(quote: Quote) -> None:
+    """Seal the quote's chain head with the unit of work's key (saved with the quote)."""
+    keys = sealing_keys()
+    if keys is None:
+        raise RuntimeError("chain events are written inside a unit of work")
+    quote.seal_key_id, quote.seal_signature = keys.seal(
+        quote.id, quote.event_count, quote.last_hash
+    )
 
 
 async def record(
@@ -82,13 +106,15 @@ async def record(
     changes: Sequence[rules.Change] = (),
     extra: dict[str, Any] | None = None,
     signature: dict[str, Any] | None = None,
+    line_state: list[dict[str, Any]] | None = None,
 ) -> tuple[ThreadMessage, QuoteEvent]:
     """Append the action to the thread and the chain, bump the version and save the quote.
 
     The quote's status and lines must already carry the outcome. `by` is who acted (None: the
     server); the message is signed with their name unless `author_name` says otherwise. A
     `signature` (as `signature_part` gives it) is sealed into the event, whose hash becomes the
-    signature hash."""
+    signature hash; `line_state` (as `line_state_part` gives it) chains what the lines now say.
+    Personal fields are chained as salted hashes; the new chain head is sealed."""
     if by is None:
         author, name, staff_id = Author.SYSTEM, None, None
     elif by.is_staff:
@@ -103,6 +129,7 @@ async def record(
         body=body,
         staff_id=staff_id,
         created_at=now,
+        salt=new_salt(),
     )
     rows = []
     for change in changes:
@@ -129,6 +156,8 @@ async def record(
         payload["extra"] = extra
     if signature is not None:
         payload["signature"] = signature
+    if line_state is not None:
+        payload["lineState"] = line_state
     event = await append_event(quote, payload, now)
     quote.version += 1
     quote.updated_at = now
@@ -151,4 +180,11 @@ async def conclude(
     quote.status = outcome.status
     quote.awaiting = outcome.awaiting
     quote.recallable = outcome.recallable
-    return await record(quote, pending, status_from=status_from, changes=outcome.changes, **entry)
+    return await record(
+        quote,
+        pending,
+        status_from=status_from,
+        changes=outcome.changes,
+        line_state=line_state_part(lines, quote.currency_code) if lines else None,
+        **entry,
+    )

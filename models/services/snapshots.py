@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from models import chain
 from models import negotiation as rules
-from models.quote import Acceptance, LineChange, ThreadMessage
+from models.quote import Acceptance, LineChange, QuoteLine, ThreadMessage
+from models.validation import quantize
 
 
 def _price(value: Decimal | None) -> str | None:
@@ -40,15 +44,36 @@ def snapshot_line(data: dict[str, Any]) -> rules.Line:
     )
 
 
-def message_part(message: ThreadMessage) -> dict[str, Any]:
-    return {
+MESSAGE_PERSONAL = {"authorNameHash": "author_name", "bodyHash": "body"}
+SIGNATURE_PERSONAL = {
+    "nameHash": "signer_name",
+    "emailHash": "signer_email",
+    "clientIpHash": "client_ip",
+    "userAgentHash": "user_agent",
+}
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def commitments(row: Any, personal: dict[str, str]) -> dict[str, str | None]:
+    """The salted hashes of a row's personal fields, as the chain holds them."""
+    return {key: chain.commit(row.salt, getattr(row, attr)) for key, attr in personal.items()}
+
+
+def message_part(message: ThreadMessage, salted: bool | None = None) -> dict[str, Any]:
+    """The message as chained: its personal fields as salted hashes (`salted`, the default for
+    a row with a salt), or in plain text as messages were chained before salting."""
+    part: dict[str, Any] = {
         "id": message.id,
         "kind": message.kind.value,
         "author": message.author.value,
-        "authorName": message.author_name,
-        "body": message.body,
         "at": message.created_at.isoformat(),
     }
+    if salted if salted is not None else message.salt is not None:
+        return part | commitments(message, MESSAGE_PERSONAL)
+    return part | {"authorName": message.author_name, "body": message.body}
 
 
 def change_part(change: LineChange) -> dict[str, Any]:
@@ -61,13 +86,38 @@ def change_part(change: LineChange) -> dict[str, Any]:
     }
 
 
-def signature_part(acceptance: Acceptance) -> dict[str, Any]:
-    return {
-        "name": acceptance.signer_name,
-        "email": acceptance.signer_email,
+def signature_part(acceptance: Acceptance, salted: bool | None = None) -> dict[str, Any]:
+    """The signature as chained (see `message_part`): with the consent text's version and hash."""
+    part: dict[str, Any] = {
         "consent": acceptance.consent,
         "signedAt": acceptance.signed_at.isoformat(),
-        "clientIp": acceptance.client_ip,
-        "userAgent": acceptance.user_agent,
         "terms": acceptance.terms,
     }
+    if salted if salted is not None else acceptance.salt is not None:
+        return part | commitments(acceptance, SIGNATURE_PERSONAL) | {
+            "consentVersion": acceptance.consent_version,
+            "consentSha256": acceptance.consent_sha256,
+        }
+    return part | {
+        "name": acceptance.signer_name,
+        "email": acceptance.signer_email,
+        "clientIp": acceptance.client_ip,
+        "userAgent": acceptance.user_agent,
+    }
+
+
+def line_terms(line: QuoteLine, currency_code: str) -> dict[str, Any]:
+    """A line as the signed terms and the chained line state name it."""
+    agreed = line.agreed_price
+    return {
+        "lineId": line.id,
+        "position": line.position,
+        "device": f"{line.brand} {line.model}",
+        "quantity": line.quantity,
+        "agreedPrice": None if agreed is None else str(quantize(agreed, currency_code)),
+    }
+
+
+def line_state_part(lines: Sequence[QuoteLine], currency_code: str) -> list[dict[str, Any]]:
+    """What matters of every line after an action: device, quantity, agreed price, status."""
+    return [line_terms(line, currency_code) | {"status": line.status.value} for line in lines]
