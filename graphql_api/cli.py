@@ -1,4 +1,5 @@
-"""The `tradequote` command: serve, worker, migrate, create-organization, export-schema."""
+"""The `tradequote` command: serve, worker, migrate, create-organization, seal-chains,
+export-schema."""
 
 from __future__ import annotations
 
@@ -117,6 +118,23 @@ def cmd_create_organization(settings: Settings, args: argparse.Namespace) -> int
     return 0
 
 
+async def _seal_chains(settings: Settings) -> tuple[int, int]:
+    from models.services.legacy_seals import seal_unsealed_heads
+
+    await db.connect(settings.database_url)
+    try:
+        return await seal_unsealed_heads(settings.keyring())
+    finally:
+        await db.close()
+
+
+def cmd_seal_chains(settings: Settings, args: argparse.Namespace) -> int:
+    _migrate(settings)
+    sealed, refused = asyncio.run(_seal_chains(settings))
+    print(f"{sealed} chain heads sealed, {refused} left unsealed (their chain does not recompute)")
+    return 0
+
+
 def cmd_export_schema(settings: Settings | None, args: argparse.Namespace) -> int:
     from graphql_api.schema import schema
 
@@ -150,6 +168,11 @@ def parser() -> argparse.ArgumentParser:
     org.add_argument("--currency", default="USD")
     org.add_argument("--json", action="store_true", help="print one JSON object")
     org.set_defaults(func=cmd_create_organization)
+
+    seal = commands.add_parser(
+        "seal-chains", help="seal the chain heads of quotes written before chains were sealed"
+    )
+    seal.set_defaults(func=cmd_seal_chains)
 
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", default="schema.graphql")

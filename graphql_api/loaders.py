@@ -79,6 +79,10 @@ class QuoteRecord:
     created_at: datetime
     submitted_at: datetime | None
     updated_at: datetime
+    last_hash: str = ""
+    event_count: int = 0
+    seal_key_id: str | None = None
+    seal_signature: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,8 @@ class AcceptanceRecord:
     signed_at: datetime
     signature_hash: str
     withdrawn_at: datetime | None
+    consent_version: str | None = None
+    consent_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +234,7 @@ class Loaders:
         self.changes_by_quote = DataLoader(self._changes)
         self.thread_by_quote = DataLoader(self._threads)
         self.acceptance_by_quote = DataLoader(self._acceptances)
+        self.acceptances_by_quote = DataLoader(self._all_acceptances)
         "Keyed by (quote id, the keyring its seal is checked with)."
         self.chain_valid_by_quote = DataLoader(self._chain_valid)
         self.buy_order_by_quote = DataLoader(self._buy_orders)
@@ -246,6 +253,7 @@ class Loaders:
             self.units_by_quote,
             self.changes_by_quote,
             self.acceptance_by_quote,
+            self.acceptances_by_quote,
             self.buy_order_by_quote,
         ):
             loader.cache_map.cache_map.pop(quote_id, None)
@@ -303,13 +311,14 @@ class Loaders:
         return pages
 
     async def _acceptances(self, quote_ids: Sequence[int]) -> list[AcceptanceRecord | None]:
+        every = await self.acceptances_by_quote.load_many(quote_ids)
+        return [found[-1] if found else None for found in every]
+
+    async def _all_acceptances(self, quote_ids: Sequence[int]) -> list[list[AcceptanceRecord]]:
         rows = await Acceptance.filter(quote_id__in=quote_ids).order_by("id").values(
             *columns(AcceptanceRecord)
         )
-        latest = {}
-        for record in records(AcceptanceRecord, rows):
-            latest[record.quote_id] = record
-        return [latest.get(k) for k in quote_ids]
+        return grouped(records(AcceptanceRecord, rows), lambda r: r.quote_id, quote_ids)
 
     async def _chain_valid(self, keys: Sequence[tuple[int, Keyring]]) -> list[bool]:
         return [await chain_is_valid(quote_id, keyring) for quote_id, keyring in keys]

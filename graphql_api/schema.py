@@ -28,6 +28,7 @@ from graphql_api.types.thread import ThreadMessage
 from resolvers.branding import BrandingMutations
 from resolvers.buy_orders import BuyOrderMutations
 from resolvers.engagement import EngagementQueries, SharingMutations
+from resolvers.evidence import EvidenceQueries
 from resolvers.live import QuoteSubscriptions
 from resolvers.negotiation import NegotiationMutations
 from resolvers.notifications import (
@@ -41,7 +42,8 @@ from resolvers.requests import RequestMutations
 from resolvers.thread import ThreadMutations
 
 Query = merge_types(
-    "Query", (OrganizationQueries, QuoteQueries, NotificationQueries, EngagementQueries)
+    "Query",
+    (OrganizationQueries, QuoteQueries, NotificationQueries, EngagementQueries, EvidenceQueries),
 )
 Mutation = merge_types(
     "Mutation",

@@ -198,6 +198,7 @@ class Acceptance(Model):
 
     class Meta:
         table = "acceptance"
+        indexes = (("signature_hash",), ("quote_id", "id"))
 
 
 class IdempotencyRecord(Model):

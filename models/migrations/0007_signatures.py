@@ -1,4 +1,5 @@
 from tortoise import fields, migrations
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
 from models.engagement import EngagementKind
@@ -25,6 +26,14 @@ class Migration(migrations.Migration):
             model_name='Acceptance',
             name='salt',
             field=fields.CharField(null=True, max_length=32),
+        ),
+        ops.AddIndex(
+            model_name='Acceptance',
+            index=Index(fields=['signature_hash']),
+        ),
+        ops.AddIndex(
+            model_name='Acceptance',
+            index=Index(fields=['quote_id', 'id']),
         ),
         ops.AlterField(
             model_name='EngagementEvent',

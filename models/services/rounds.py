@@ -210,6 +210,7 @@ async def accept_all_remaining(
             sealed_head=quote.last_hash,
             sealed_event_count=quote.event_count,
             seal_key_id=quote.seal_key_id,
+            attachments=[{"kind": "certificate", "acceptance_id": acceptance.id}],
         )
         await notify_staff(
             pending,

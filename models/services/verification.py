@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from models import evidence as proof
 from models.consent import CONSENT_TEXTS
 from models.quote import Acceptance, LineChange, Quote, QuoteEvent, QuoteLine, ThreadMessage
 from models.sealing import Keyring, quote_reference
+from models.services.caller import Caller
+from models.services.locking import can_see
 from models.services.snapshots import (
     MESSAGE_PERSONAL,
     SIGNATURE_PERSONAL,
@@ -151,7 +154,6 @@ def evidence_of(rows: Rows) -> dict[str, Any]:
                 "seq": event.seq,
                 "prevHash": event.prev_hash,
                 "hash": event.hash,
-                "at": event.created_at.isoformat(),
                 "payload": event.payload,
             }
             for event in rows.events
@@ -190,3 +192,51 @@ async def chain_is_valid(quote_id: int, keys: Keyring) -> bool:
 def verify_rows(rows: Rows, keys: Keyring) -> bool:
     return not problems_of(rows, keys)
 
+
+
+async def export_evidence(caller: Caller, quote_id: int) -> dict[str, Any] | None:
+    """Staff: the quote's whole evidence as JSON; None for a quote they may not see."""
+    caller.require_staff()
+    rows = await load_rows(quote_id)
+    if rows is None or not can_see(caller, rows.quote):
+        return None
+    return evidence_of(rows)
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """What anyone holding a signature hash may learn: whether its records hold, and the seal."""
+
+    problems: list[str]
+    signed_at: datetime
+    withdrawn_at: datetime | None
+    key_id: str | None
+    head_hash: str
+    event_count: int
+    seal_signature: str | None
+
+
+async def verify_signature(signature_hash: str, keys: Keyring) -> SignatureCheck | None:
+    """The check of the quote a signature hash belongs to; None for an unknown hash."""
+    acceptance = await Acceptance.filter(signature_hash=signature_hash.strip().lower()).first()
+    if acceptance is None:
+        return None
+    rows = await load_rows(acceptance.quote_id)
+    assert rows is not None  # an acceptance belongs to a quote
+    return SignatureCheck(
+        problems=problems_of(rows, keys),
+        signed_at=acceptance.signed_at,
+        withdrawn_at=acceptance.withdrawn_at,
+        key_id=rows.quote.seal_key_id,
+        head_hash=rows.quote.last_hash,
+        event_count=rows.quote.event_count,
+        seal_signature=rows.quote.seal_signature,
+    )
+
+
+def verify_evidence(document: Mapping[str, Any], keys: Keyring) -> list[str]:
+    """An exported evidence document checked with the server's public keys."""
+    try:
+        return proof.check(document, dict(keys.public))
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return ["not a well-formed evidence document"]
