@@ -3,7 +3,7 @@ can run."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -36,7 +36,7 @@ class EvidenceQueries:
         pk = decode_id(quote_id, "Quote")
         if pk is None:
             return None
-        return await verification.export_evidence(caller, pk)
+        return cast(JSON, await verification.export_evidence(caller, pk))
 
     @strawberry.field(
         description="Public: check the records behind a signature hash (from an acceptance "
@@ -72,18 +72,23 @@ class EvidenceQueries:
             )
         document: dict[str, Any] = evidence
         problems = verification.verify_evidence(document, info.context.deps.keys)
-        seal = document.get("seal") if isinstance(document.get("seal"), dict) else None
+        seal = document.get("seal")
         return SignatureVerification(
             valid=not problems,
             problems=problems,
             signed_at=None,
             withdrawn_at=None,
-            seal=None
-            if seal is None
-            else ChainSeal(
-                head_hash=str(seal.get("headHash")),
-                event_count=int(seal.get("eventCount") or 0),
-                key_id=seal.get("keyId"),
-                signature=seal.get("signature"),
-            ),
+            seal=_seal_of(seal) if isinstance(seal, dict) else None,
         )
+
+
+def _seal_of(seal: dict[str, Any]) -> ChainSeal:
+    """The seal as the document states it (checked or not, it is what was examined)."""
+    count = seal.get("eventCount")
+    key_id, signature = seal.get("keyId"), seal.get("signature")
+    return ChainSeal(
+        head_hash=str(seal.get("headHash")),
+        event_count=count if isinstance(count, int) else 0,
+        key_id=key_id if isinstance(key_id, str) else None,
+        signature=signature if isinstance(signature, str) else None,
+    )

@@ -401,3 +401,16 @@ async def _as_before_sealing(pk: int | None) -> None:
         previous = new_hash
     await ThreadMessage.filter(quote_id=pk).update(salt=None)
     await Quote.filter(id=pk).update(last_hash=previous, seal_key_id=None, seal_signature=None)
+
+
+async def test_malformed_evidence_is_invalid_not_a_fault(api: Api) -> None:
+    for document in (
+        {"format": "something else"},
+        {"format": "tradequote-evidence/1", "events": [1, "two"], "seal": {"eventCount": "x"}},
+        {"format": "tradequote-evidence/1", "events": [], "disclosures": [{"seq": "a"}]},
+    ):
+        result = (await api(VERIFY_EVIDENCE, {"e": document}))["verifyEvidence"]
+        assert result["valid"] is False and result["problems"], document
+    body = await api.raw(VERIFY_EVIDENCE, {"e": [1, 2]})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert (await api(VERIFY_SIGNATURE, {"hash": "not a hash"}))["verifySignature"] is None

@@ -17,7 +17,7 @@ from models.outbox import OutboxEmail
 from models.quote import Acceptance, LineChange, Quote, QuoteEvent, QuoteLine, ThreadMessage
 from tests import documents as doc
 from tests.client import Api, Org
-from tests.flow import accepted
+from tests.flow import accepted, respond, submitted
 
 STATE = "query($id: ID!) { quote(id: $id) { status acceptance { valid signatureHash } } }"
 
@@ -124,3 +124,28 @@ async def test_each_tampering_is_detected_and_refuses_conversion(
     assert len(notices) == 1
     mails = await OutboxEmail.filter(organization_id=org.id, template="staff_quote_tampered")
     assert [m.to_address for m in mails] == [f"owner@{org.slug}.test"]
+
+
+async def _accepted_in_rounds(api: Api, org: Org) -> str:
+    """A quote the customer accepted line by line in a counter-offer round: no typed signature,
+    the chained line state is the agreement."""
+    quote, link = await submitted(api, org)
+    offer = await respond(api, org.owner_token, quote, [("COUNTER", "600"), ("COUNTER", "250")])
+    assert offer["userErrors"] == []
+    answer = await respond(api, link, quote, [("ACCEPT", None), ("ACCEPT", None)])
+    assert answer["userErrors"] == [] and answer["quote"]["status"] == "ACCEPTED"
+    return str(quote["id"])
+
+
+async def test_a_quote_accepted_in_rounds_pays_its_chained_line_state(api: Api, org: Org) -> None:
+    untouched = await _accepted_in_rounds(api, org)
+    payload = await _convert(api, org, untouched)
+    assert payload["userErrors"] == []
+    assert payload["buyOrder"]["total"]["amount"] == "1100.00"
+
+    edited = await _accepted_in_rounds(api, org)
+    pk = decode_id(edited, "Quote")
+    assert pk is not None
+    await _agreed_price_to_one(pk)
+    payload = await _convert(api, org, edited)
+    assert [e["code"] for e in payload["userErrors"]] == ["TAMPERED"]

@@ -211,7 +211,7 @@ async def certificate_pdf(acceptance_id: int) -> bytes:
 
 def _event_doc(event: QuoteEvent, messages: dict[int, ThreadMessage]) -> EventDoc:
     part = event.payload.get("message") or {}
-    message = messages.get(part.get("id"))
+    message = messages.get(int(part.get("id") or 0))
     author = message.author_name if message and message.author_name else ""
     return EventDoc(
         seq=event.seq,
@@ -222,7 +222,7 @@ def _event_doc(event: QuoteEvent, messages: dict[int, ThreadMessage]) -> EventDo
     )
 
 
-async def _label_attachment(item: dict[str, Any]) -> tuple[str, str, bytes]:
+async def _label_attachment(item: Mapping[str, Any]) -> tuple[str, str, bytes]:
     order = await BuyOrder.get(id=int(item["buy_order_id"]))
     return f"shipping-label-{order.number}.pdf", "application/pdf", await label_pdf(order.id)
 

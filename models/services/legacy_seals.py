@@ -4,6 +4,7 @@ recomputes. A chain that no longer does is left unsealed, and reads invalid."""
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from tortoise.transactions import in_transaction
 
@@ -20,11 +21,12 @@ async def seal_unsealed_heads(keys: Keyring, batch: int = 500) -> tuple[int, int
     sealed = refused = 0
     after = 0
     while True:
-        ids = list(
+        ids = cast(
+            list[int],
             await Quote.filter(seal_signature__isnull=True, event_count__gt=0, id__gt=after)
             .order_by("id")
             .limit(batch)
-            .values_list("id", flat=True)
+            .values_list("id", flat=True),
         )
         if not ids:
             break

@@ -118,7 +118,7 @@ def disclosures(rows: Rows) -> list[dict[str, Any]]:
     """The personal values still held, each with its salt and where the chain commits to it."""
     found = []
     for event in rows.events:
-        message = rows.messages.get((event.payload.get("message") or {}).get("id"))
+        message = rows.messages.get(int((event.payload.get("message") or {}).get("id") or 0))
         acceptance = rows.acceptances.get(event.id)
         for section, row, personal in (
             ("message", message, MESSAGE_PERSONAL),
@@ -139,7 +139,9 @@ def evidence_of(rows: Rows) -> dict[str, Any]:
     """The quote's whole evidence, as `models.evidence.check` reads it."""
     quote = rows.quote
     versions = {
-        (event.payload.get("signature") or {}).get("consentVersion") for event in rows.events
+        str(version)
+        for event in rows.events
+        if (version := (event.payload.get("signature") or {}).get("consentVersion")) is not None
     }
     return {
         "format": proof.FORMAT,
@@ -165,7 +167,7 @@ def evidence_of(rows: Rows) -> dict[str, Any]:
             "headHash": quote.last_hash,
         },
         "disclosures": disclosures(rows),
-        "consentTexts": {v: CONSENT_TEXTS[v] for v in sorted(versions - {None}) if v in CONSENT_TEXTS},
+        "consentTexts": {v: CONSENT_TEXTS[v] for v in sorted(versions) if v in CONSENT_TEXTS},
         "lines": line_state_part(rows.lines, quote.currency_code),
     }
 
