@@ -19,6 +19,16 @@ class EngagementKind(StrEnum):
     CERTIFICATE_DOWNLOAD = "CERTIFICATE_DOWNLOAD"
 
 
+"What counts as a download of one of the quote's PDFs."
+DOWNLOADS = frozenset(
+    {
+        EngagementKind.PDF_DOWNLOAD,
+        EngagementKind.RECEIPT_DOWNLOAD,
+        EngagementKind.CERTIFICATE_DOWNLOAD,
+    }
+)
+
+
 class EngagementEvent(Model):
     """One customer interaction (staff reads never count). The client address is kept only as
     a keyed hash."""

@@ -112,7 +112,9 @@ def _offline(
 
 def _readme_script(tmp_path: Path) -> Path:
     found = re.search(
-        r"<!-- offline-verify -->\s*```python\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL
+        r"<!-- offline-verify -->\s*```python\n(.*?)```",
+        (ROOT / "README.md").read_text(),
+        re.DOTALL,
     )
     assert found, "the README's offline script"
     script = tmp_path / "verify_offline.py"
@@ -414,3 +416,21 @@ async def test_malformed_evidence_is_invalid_not_a_fault(api: Api) -> None:
     body = await api.raw(VERIFY_EVIDENCE, {"e": [1, 2]})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert (await api(VERIFY_SIGNATURE, {"hash": "not a hash"}))["verifySignature"] is None
+
+
+async def test_the_receipt_carries_the_signature_hash_and_the_sealed_head(
+    api: Api, org: Org
+) -> None:
+    quote, link = await accepted(api, org)
+    data = await api(
+        doc.CONVERT,
+        {"input": {"quoteId": quote["id"], "payoutMethod": "CHECK", "fulfillment": "SHIP"}},
+        org.owner_token,
+    )
+    assert data["convertToBuyOrder"]["userErrors"] == []
+    signed = await _signed(api, link, quote["id"])
+    receipt = "query($id: ID!) { quote(id: $id) { buyOrder { receiptUrl } } }"
+    url = (await api(receipt, {"id": quote["id"]}, link))["quote"]["buyOrder"]["receiptUrl"]
+    text = _pdf_text(await _download(api, url))
+    assert signed["acceptance"]["signatureHash"] in text
+    assert signed["seal"]["headHash"] in text and signed["seal"]["keyId"] in text
