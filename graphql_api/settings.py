@@ -62,7 +62,7 @@ class Settings:
         try:
             Keyring.from_config(secret, signing_keys)
         except (KeyConfigurationError, ValueError) as error:
-            raise ConfigurationError(f"TRADEQUOTE_SIGNING_KEYS: {error}") from error
+            raise ConfigurationError(str(error)) from error
         return cls(
             database_url=environ.get("TRADEQUOTE_DATABASE_URL", cls.database_url),
             public_url=environ.get("TRADEQUOTE_PUBLIC_URL", cls.public_url).rstrip("/"),

@@ -80,9 +80,11 @@ def _key_bytes(text: str) -> bytes:
     try:
         raw = bytes.fromhex(text) if len(text) == 64 else from_b64url(text)
     except (ValueError, binascii.Error) as error:
-        raise KeyConfigurationError("a signing key is neither hex nor base64url") from error
+        raise KeyConfigurationError(
+            "TRADEQUOTE_SIGNING_KEYS: a key is neither hex nor base64url"
+        ) from error
     if len(raw) != 32:
-        raise KeyConfigurationError("an Ed25519 key is 32 bytes")
+        raise KeyConfigurationError("TRADEQUOTE_SIGNING_KEYS: an Ed25519 key is 32 bytes")
     return raw
 
 

@@ -15,12 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from pypdf import PdfReader
 
 from graphql_api.app import create_app
 from graphql_api.ids import decode_id
 from graphql_api.mail.attachments import render_attachments
-from graphql_api.settings import Settings
+from graphql_api.settings import ConfigurationError, Settings
 from models import chain
 from models.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from models.engagement import EngagementEvent, EngagementKind
@@ -434,3 +435,18 @@ async def test_the_receipt_carries_the_signature_hash_and_the_sealed_head(
     text = _pdf_text(await _download(api, url))
     assert signed["acceptance"]["signatureHash"] in text
     assert signed["seal"]["headHash"] in text and signed["seal"]["keyId"] in text
+
+
+def test_signing_keys_are_configured_or_refused_clearly() -> None:
+    secret = "c" * 40
+    derived = Settings.from_env({"TRADEQUOTE_SECRET_KEY": secret}).keyring()
+    assert [kid for kid, _ in derived.public] == [derived.current_id]
+    current, older = generate_private_key(), generate_private_key()
+    configured = Settings.from_env(
+        {"TRADEQUOTE_SECRET_KEY": secret, "TRADEQUOTE_SIGNING_KEYS": f"{current},{older}"}
+    ).keyring()
+    assert configured.current_id != derived.current_id
+    assert len(configured.public) == 3 and derived.current_id in dict(configured.public)
+    for bad in ("public:" + "A" * 43, "private:short", "private:" + "z" * 64, "secret:abc"):
+        with pytest.raises(ConfigurationError, match="TRADEQUOTE_SIGNING_KEYS"):
+            Settings.from_env({"TRADEQUOTE_SECRET_KEY": secret, "TRADEQUOTE_SIGNING_KEYS": bad})
