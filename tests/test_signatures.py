@@ -235,6 +235,12 @@ async def test_anyone_can_verify_a_signature_hash(api: Api, org: Org) -> None:
     }
     assert (await api(VERIFY_SIGNATURE, {"hash": "0" * 64}))["verifySignature"] is None
 
+    readme = (ROOT / "README.md").read_text()
+    documented = re.search(r"```graphql\n(query Check.*?)```", readme, re.DOTALL)
+    assert documented, "the README's verifySignature example"
+    as_documented = await api(documented[1], {"hash": signed["acceptance"]["signatureHash"]})
+    assert as_documented["verifySignature"]["valid"] is True
+
     pk = decode_id(quote["id"], "Quote")
     await ThreadMessage.filter(quote_id=pk, kind="ACCEPTANCE").update(body="changed")
     result = (await api(VERIFY_SIGNATURE, {"hash": signed["acceptance"]["signatureHash"]}))[
