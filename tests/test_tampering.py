@@ -4,6 +4,7 @@ owners), while the untouched quote converts at the signed terms."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -104,7 +105,7 @@ async def test_the_untouched_quote_converts_at_the_signed_terms(api: Api, org: O
 
 @pytest.mark.parametrize("tampering", list(TAMPERINGS))
 async def test_each_tampering_is_detected_and_refuses_conversion(
-    api: Api, org: Org, tampering: str
+    api: Api, org: Org, tampering: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     quote, _ = await accepted(api, org)
     pk = decode_id(quote["id"], "Quote")
@@ -114,10 +115,14 @@ async def test_each_tampering_is_detected_and_refuses_conversion(
     state = await _state(api, org, quote["id"])
     assert state["acceptance"] is None or state["acceptance"]["valid"] is False
 
-    payload = await _convert(api, org, quote["id"])
+    with caplog.at_level(logging.INFO):
+        payload = await _convert(api, org, quote["id"])
     assert [e["code"] for e in payload["userErrors"]] == ["TAMPERED"]
     assert payload["buyOrder"] is None
     assert (await Quote.get(id=pk)).status.value == "ACCEPTED"
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].exc_info is None  # one line, no traceback
+    assert "conversion refused" in warnings[0].getMessage()
 
     # the owners hear of it, although the conversion itself rolled back
     notices = await Notification.filter(quote_id=pk, kind=NotificationKind.QUOTE_TAMPERED)
