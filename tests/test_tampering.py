@@ -39,7 +39,7 @@ async def _convert(api: Api, org: Org, quote_id: str) -> dict[str, Any]:
 async def _agreed_price_to_one(pk: int) -> None:
     line = await QuoteLine.filter(quote_id=pk, position=1).first()
     assert line is not None
-    await QuoteLine.filter(id=line.id).update(agreed_price=Decimal("1"))
+    await QuoteLine.filter(id=line.id).update(agreed_price=Decimal(1))
 
 
 async def _quantity_to_999(pk: int) -> None:
@@ -65,7 +65,7 @@ async def _chain_recomputed(pk: int) -> None:
     """The merchant's first offer rewritten everywhere, and every hash after it recomputed."""
     change = await LineChange.filter(quote_id=pk).order_by("id").first()
     assert change is not None
-    await LineChange.filter(id=change.id).update(price=Decimal("1"))
+    await LineChange.filter(id=change.id).update(price=Decimal(1))
     previous = chain.GENESIS
     for event in await QuoteEvent.filter(quote_id=pk).order_by("seq"):
         payload = dict(event.payload)
