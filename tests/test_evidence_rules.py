@@ -156,3 +156,9 @@ def test_a_seal_by_an_unknown_key_does_not_verify() -> None:
     }
     assert check(document, PUBLIC) == ["the seal does not verify with the server's public key"]
     assert check(document, dict(other.public)) == []
+
+
+def test_the_seal_names_the_quote_by_its_global_id() -> None:
+    from graphql_api.ids import to_global_id
+
+    assert all(quote_reference(pk) == to_global_id("Quote", pk) for pk in (1, 42, 10**9))
