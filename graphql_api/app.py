@@ -28,6 +28,7 @@ from graphql_api.checks import check_settings
 from graphql_api.context import Context
 from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
+from graphql_api.http import keys
 from graphql_api.jobs import background_jobs
 from graphql_api.live import Live
 from graphql_api.pubsub import Broker, create_broker
@@ -43,6 +44,7 @@ from graphql_api.websocket import (
 )
 from models.organization import Organization
 from models.services.caller import Deps
+from models.services.legacy_seals import seal_unsealed_heads
 
 log = logging.getLogger("tradequote")
 
@@ -82,6 +84,7 @@ class GraphQLView(GraphQL[Context, None]):
             secret_key=settings.secret_key,
             public_url=settings.public_url,
             checks=check_settings(settings),
+            keys=settings.keyring(),
         )
         self.live = Live(broker)
 
@@ -149,6 +152,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.connect(settings.database_url)
+        await seal_unsealed_heads(view.deps.keys)
         await broker.start()
         try:
             async with (
@@ -170,6 +174,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             Route("/downloads/{kind}/{object_id}", download_endpoint(settings)),
             Route("/q/{token}", customer_page(view.deps)),
             Route("/organizations/{slug}/logo", logo),
+            Route(keys.PATH, keys.keys_endpoint(view.deps.keys)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -1,4 +1,5 @@
-"""The `tradequote` command: serve, worker, migrate, create-organization, export-schema."""
+"""The `tradequote` command: serve, worker, migrate, create-organization, seal-chains,
+export-schema."""
 
 from __future__ import annotations
 
@@ -86,6 +87,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             secret_key=settings.secret_key,
             public_url=settings.public_url,
             checks=check_settings(settings),
+            keys=settings.keyring(),
         )
         try:
             async with background_jobs(settings, deps):
@@ -118,6 +120,23 @@ def cmd_create_organization(settings: Settings, args: argparse.Namespace) -> int
     else:
         print(f"Organization {result['slug']} created (id {result['organizationId']}).")
         print(f"Owner's staff token (shown once): {result['ownerToken']}")
+    return 0
+
+
+async def _seal_chains(settings: Settings) -> tuple[int, int]:
+    from models.services.legacy_seals import seal_unsealed_heads
+
+    await db.connect(settings.database_url)
+    try:
+        return await seal_unsealed_heads(settings.keyring())
+    finally:
+        await db.close()
+
+
+def cmd_seal_chains(settings: Settings, args: argparse.Namespace) -> int:
+    _migrate(settings)
+    sealed, refused = asyncio.run(_seal_chains(settings))
+    print(f"{sealed} chain heads sealed, {refused} left unsealed (their chain does not recompute)")
     return 0
 
 
@@ -156,6 +175,10 @@ def parser() -> argparse.ArgumentParser:
     org.set_defaults(func=cmd_create_organization)
 
     add_device_commands(commands)
+    seal = commands.add_parser(
+        "seal-chains", help="seal the chain heads of quotes written before chains were sealed"
+    )
+    seal.set_defaults(func=cmd_seal_chains)
 
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", default="schema.graphql")

@@ -120,7 +120,12 @@ async def load_demo(settings: Settings) -> str:
     await db.connect(settings.database_url)
     broker = InProcessBroker()
     await broker.start()
-    deps = Deps(bus=broker, secret_key=settings.secret_key, public_url=settings.public_url)
+    deps = Deps(
+        bus=broker,
+        secret_key=settings.secret_key,
+        public_url=settings.public_url,
+        keys=settings.keyring(),
+    )
     try:
         organization = await Organization.get_or_none(slug=DEMO_SLUG)
         if organization is None:

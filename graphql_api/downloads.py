@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from tortoise.exceptions import DoesNotExist
 
-from graphql_api.pdf.sources import label_pdf, quote_pdf, receipt_pdf
+from graphql_api.pdf.sources import certificate_pdf, label_pdf, quote_pdf, receipt_pdf
 from graphql_api.settings import Settings
 from graphql_api.signing import verify
 from models.engagement import EngagementKind
@@ -20,9 +20,16 @@ RENDERERS: dict[str, Callable[[int], Awaitable[bytes]]] = {
     "quote": quote_pdf,
     "receipt": receipt_pdf,
     "label": label_pdf,
+    "certificate": certificate_pdf,
 }
 VIEWERS = ("customer", "staff")
-TRACKED = {"quote": EngagementKind.PDF_DOWNLOAD, "receipt": EngagementKind.RECEIPT_DOWNLOAD}
+TRACKED = {
+    "quote": EngagementKind.PDF_DOWNLOAD,
+    "receipt": EngagementKind.RECEIPT_DOWNLOAD,
+    "certificate": EngagementKind.CERTIFICATE_DOWNLOAD,
+}
+"How each tracked kind's id leads to its quote."
+QUOTE_OF = {"quote": "id", "receipt": "buy_order__id", "certificate": "acceptances__id"}
 
 
 def forbidden() -> Response:
@@ -46,9 +53,7 @@ def download_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respo
         except DoesNotExist:
             return forbidden()
         if viewer == "customer" and kind in TRACKED:
-            quote = await (
-                Quote.get(id=object_id) if kind == "quote" else Quote.get(buy_order__id=object_id)
-            )
+            quote = await Quote.get(**{QUOTE_OF[kind]: object_id})
             await record_download(
                 settings.secret_key,
                 TRACKED[kind],

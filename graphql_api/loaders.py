@@ -29,6 +29,7 @@ from models.notification import Notification, NotificationKind, NotificationRead
 from models.organization import Organization, StaffMember
 from models.price_grid import InstantOffer
 from models.quote import Acceptance, DeviceUnit, LineChange, Quote, QuoteLine, ThreadMessage
+from models.sealing import Keyring
 from models.services.journal import chain_is_valid
 
 R = TypeVar("R")
@@ -80,6 +81,10 @@ class QuoteRecord:
     created_at: datetime
     submitted_at: datetime | None
     updated_at: datetime
+    last_hash: str = ""
+    event_count: int = 0
+    seal_key_id: str | None = None
+    seal_signature: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +152,8 @@ class AcceptanceRecord:
     signed_at: datetime
     signature_hash: str
     withdrawn_at: datetime | None
+    consent_version: str | None = None
+    consent_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +243,8 @@ class Loaders:
         self.changes_by_quote = DataLoader(self._changes)
         self.thread_by_quote = DataLoader(self._threads)
         self.acceptance_by_quote = DataLoader(self._acceptances)
+        self.acceptances_by_quote = DataLoader(self._all_acceptances)
+        "Keyed by (quote id, the keyring its seal is checked with)."
         self.chain_valid_by_quote = DataLoader(self._chain_valid)
         self.buy_order_by_quote = DataLoader(self._buy_orders)
         self.buy_order_lines_by_order = DataLoader(self._buy_order_lines)
@@ -254,14 +263,15 @@ class Loaders:
             self.units_by_quote,
             self.changes_by_quote,
             self.acceptance_by_quote,
-            self.chain_valid_by_quote,
+            self.acceptances_by_quote,
             self.buy_order_by_quote,
             self.instant_offers_by_quote,
         ):
             loader.cache_map.cache_map.pop(quote_id, None)
-        threads = self.thread_by_quote.cache_map.cache_map
-        for key in [key for key in threads if key[0] == quote_id]:
-            del threads[key]
+        for keyed in (self.thread_by_quote, self.chain_valid_by_quote):
+            cached = keyed.cache_map.cache_map
+            for key in [key for key in cached if key[0] == quote_id]:
+                del cached[key]
 
     async def _organizations(self, ids: Sequence[int]) -> list[OrganizationRecord | None]:
         rows = await _values(Organization, OrganizationRecord, id__in=ids)
@@ -312,16 +322,17 @@ class Loaders:
         return pages
 
     async def _acceptances(self, quote_ids: Sequence[int]) -> list[AcceptanceRecord | None]:
+        every = await self.acceptances_by_quote.load_many(quote_ids)
+        return [found[-1] if found else None for found in every]
+
+    async def _all_acceptances(self, quote_ids: Sequence[int]) -> list[list[AcceptanceRecord]]:
         rows = await Acceptance.filter(quote_id__in=quote_ids).order_by("id").values(
             *columns(AcceptanceRecord)
         )
-        latest = {}
-        for record in records(AcceptanceRecord, rows):
-            latest[record.quote_id] = record
-        return [latest.get(k) for k in quote_ids]
+        return grouped(records(AcceptanceRecord, rows), lambda r: r.quote_id, quote_ids)
 
-    async def _chain_valid(self, quote_ids: Sequence[int]) -> list[bool]:
-        return [await chain_is_valid(quote_id) for quote_id in quote_ids]
+    async def _chain_valid(self, keys: Sequence[tuple[int, Keyring]]) -> list[bool]:
+        return [await chain_is_valid(quote_id, keyring) for quote_id, keyring in keys]
 
     async def _buy_orders(self, quote_ids: Sequence[int]) -> list[BuyOrderRecord | None]:
         rows = await _values(BuyOrder, BuyOrderRecord, quote_id__in=quote_ids)

@@ -30,6 +30,7 @@ from resolvers.buy_orders import BuyOrderMutations
 from resolvers.drafts import DraftMutations
 from resolvers.devices import DeviceMutations, DeviceQueries
 from resolvers.engagement import EngagementQueries, SharingMutations
+from resolvers.evidence import EvidenceQueries
 from resolvers.live import QuoteSubscriptions
 from resolvers.negotiation import NegotiationMutations
 from resolvers.notifications import (
@@ -53,6 +54,7 @@ Query = merge_types(
         EngagementQueries,
         DeviceQueries,
         TradeInQueries,
+        EvidenceQueries,
     ),
 )
 Mutation = merge_types(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from models.sealing import KeyConfigurationError, Keyring
+
 SECRET_KEY_FILE = Path(".secret_key")
 
 
@@ -36,6 +38,12 @@ class Settings:
     imei_check_timeout: float = 3.0
     "How long an answer of the external checking service is reused for an IMEI."
     imei_check_cache_seconds: int = 86400
+    "TRADEQUOTE_SIGNING_KEYS: the chain-sealing keys (see `models.sealing`); None: derived."
+    signing_keys: str | None = None
+
+    def keyring(self) -> Keyring:
+        """The keys that seal chain heads and the public keys that verify them."""
+        return Keyring.from_config(self.secret_key, self.signing_keys)
 
     @property
     def production(self) -> bool:
@@ -75,6 +83,11 @@ class Settings:
             raise ConfigurationError(
                 "TRADEQUOTE_IMEI_CHECK_TIMEOUT is 0–60 s; _CACHE_SECONDS is not negative"
             )
+        signing_keys = environ.get("TRADEQUOTE_SIGNING_KEYS") or None
+        try:
+            Keyring.from_config(secret, signing_keys)
+        except (KeyConfigurationError, ValueError) as error:
+            raise ConfigurationError(str(error)) from error
         return cls(
             database_url=environ.get("TRADEQUOTE_DATABASE_URL", cls.database_url),
             public_url=environ.get("TRADEQUOTE_PUBLIC_URL", cls.public_url).rstrip("/"),
@@ -89,6 +102,7 @@ class Settings:
             imei_check_key=environ.get("TRADEQUOTE_IMEI_CHECK_KEY") or None,
             imei_check_timeout=check_timeout,
             imei_check_cache_seconds=check_cache,
+            signing_keys=signing_keys,
         )
 
 

@@ -42,3 +42,23 @@ def verify(entries: Iterable[tuple[Mapping[str, Any], str, str]]) -> bool:
             return False
         expected_previous = event_hash
     return True
+
+
+def commit(salt: str | None, value: str | None) -> str | None:
+    """The chain's commitment to a personal value: hex sha256(salt bytes ‖ UTF-8 value).
+
+    The salt (32 hex digits, random per row) is kept beside the value, never in the chain:
+    erasing both leaves the commitment in place and every hash checkable, while nobody can
+    test a guess of the erased value against it. None for a missing value."""
+    if value is None or salt is None:
+        return None
+    return hashlib.sha256(bytes.fromhex(salt) + value.encode("utf-8")).hexdigest()
+
+
+SEAL_CONTEXT = "tradequote-seal/1"
+
+
+def seal_message(quote_reference: str, event_count: int, head_hash: str) -> bytes:
+    """What the server's Ed25519 key signs for a chain head: the quote, how many events, the
+    last hash. A truncated or recomputed chain no longer matches its seal."""
+    return f"{SEAL_CONTEXT}\n{quote_reference}\n{event_count}\n{head_hash}".encode("ascii")

@@ -16,6 +16,17 @@ class EngagementKind(StrEnum):
     PDF_DOWNLOAD = "PDF_DOWNLOAD"
     RECEIPT_DOWNLOAD = "RECEIPT_DOWNLOAD"
     EMAIL_SENT = "EMAIL_SENT"
+    CERTIFICATE_DOWNLOAD = "CERTIFICATE_DOWNLOAD"
+
+
+"What counts as a download of one of the quote's PDFs."
+DOWNLOADS = frozenset(
+    {
+        EngagementKind.PDF_DOWNLOAD,
+        EngagementKind.RECEIPT_DOWNLOAD,
+        EngagementKind.CERTIFICATE_DOWNLOAD,
+    }
+)
 
 
 class EngagementEvent(Model):

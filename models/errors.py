@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     IMEI_INVALID = "IMEI_INVALID"
     DEVICE_FLAGGED = "DEVICE_FLAGGED"
     CONSENT_REQUIRED = "CONSENT_REQUIRED"
+    TAMPERED = "TAMPERED"
 
 
 class DomainError(Exception):

@@ -39,6 +39,9 @@ class Quote(Model):
     created_by_id: int | None
     last_hash = fields.CharField(max_length=64)
     event_count = fields.IntField(default=0)
+    "The Ed25519 seal of the chain head (last_hash, event_count): the key's id and signature."
+    seal_key_id = fields.CharField(max_length=32, null=True)
+    seal_signature = fields.CharField(max_length=128, null=True)
     expires_at = fields.DatetimeField(null=True)
     submitted_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
@@ -115,6 +118,8 @@ class ThreadMessage(Model):
         "models.StaffMember", related_name="messages", null=True, on_delete=fields.SET_NULL
     )
     staff_id: int | None
+    "Salt of the chain's commitments to the author's name and the body (null: chained in plain text)."
+    salt = fields.CharField(max_length=32, null=True)
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -186,9 +191,15 @@ class Acceptance(Model):
     signature_hash = fields.CharField(max_length=64)
     signed_at = fields.DatetimeField()
     withdrawn_at = fields.DatetimeField(null=True)
+    "Salt of the chain's commitments to the signer's name, email, address and user agent."
+    salt = fields.CharField(max_length=32, null=True)
+    "Which consent text was shown, and the SHA-256 of its exact text (both sealed)."
+    consent_version = fields.CharField(max_length=32, null=True)
+    consent_sha256 = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "acceptance"
+        indexes = (("signature_hash",), ("quote_id", "id"))
 
 
 class IdempotencyRecord(Model):

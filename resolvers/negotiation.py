@@ -44,6 +44,11 @@ class SignatureInput:
     name: str = strawberry.field(description="The typed name that serves as signature.")
     email: str
     consent: bool
+    consent_version: str | None = strawberry.field(
+        default=None,
+        description="The version of the consent text shown to the customer (see `consentText`); "
+        "the current one when left out.",
+    )
 
 
 @strawberry.input
@@ -120,7 +125,10 @@ class NegotiationMutations:
     ) -> QuotePayload:
         ctx = info.context
         signature = rounds.SignatureIn(
-            name=input.signature.name, email=input.signature.email, consent=input.signature.consent
+            name=input.signature.name,
+            email=input.signature.email,
+            consent=input.signature.consent,
+            consent_version=input.signature.consent_version,
         )
         return await quote_action(
             info,

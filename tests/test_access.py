@@ -383,24 +383,24 @@ async def test_available_actions_depend_on_the_viewer(api: Api, org: Org) -> Non
     sales = await org.staff_token(StaffRole.SALES_REP)
 
     requested_id, requested_link = await request_link(api, org)
-    assert await actions(api, requested_link, requested_id) == ["SUBMIT", "SEND_MESSAGE"]
-    assert await actions(api, org.owner_token, requested_id) == ["SEND_MESSAGE", "SHARE", "CANCEL", "EXTEND"]
+    assert await actions(api, requested_link, requested_id) == ["SUBMIT", "LOOKUP_IMEIS", "SEND_MESSAGE"]
+    assert await actions(api, org.owner_token, requested_id) == ["LOOKUP_IMEIS", "SEND_MESSAGE", "SHARE", "CANCEL", "EXTEND"]
 
     quote, link = await submitted(api, org)
-    assert await actions(api, link, quote["id"]) == ["SEND_MESSAGE", "DOWNLOAD_PDF"]
-    staff_submitted = ["SEND_MESSAGE", "COUNTER_OFFER", "SHARE", "CANCEL", "DOWNLOAD_PDF", "EXTEND", "COPY"]
+    assert await actions(api, link, quote["id"]) == ["LOOKUP_IMEIS", "SEND_MESSAGE", "DOWNLOAD_PDF"]
+    staff_submitted = ["LOOKUP_IMEIS", "SEND_MESSAGE", "COUNTER_OFFER", "SHARE", "CANCEL", "DOWNLOAD_PDF", "EXTEND", "COPY"]
     assert await actions(api, org.owner_token, quote["id"]) == staff_submitted
     assert await actions(api, sales, quote["id"]) == staff_submitted
     assert await actions(api, finance, quote["id"]) == ["SEND_MESSAGE", "DOWNLOAD_PDF"]
-    assert await actions(api, technician, quote["id"]) == ["DOWNLOAD_PDF"]
+    assert await actions(api, technician, quote["id"]) == ["LOOKUP_IMEIS", "DOWNLOAD_PDF"]
 
     payload = await respond(api, org.owner_token, quote, [("COUNTER", "600"), ("COUNTER", "250")])
     assert payload["quote"]["awaiting"] == "CUSTOMER"
     assert await actions(api, link, quote["id"]) == [
-        "SEND_MESSAGE", "COUNTER_OFFER", "ACCEPT_ALL_REMAINING", "REJECT_ALL_REMAINING", "DOWNLOAD_PDF",
+        "LOOKUP_IMEIS", "SEND_MESSAGE", "COUNTER_OFFER", "ACCEPT_ALL_REMAINING", "REJECT_ALL_REMAINING", "DOWNLOAD_PDF",
     ]
     assert await actions(api, org.owner_token, quote["id"]) == [
-        "SEND_MESSAGE", "RECALL", "SHARE", "CANCEL", "DOWNLOAD_PDF", "EXTEND", "COPY",
+        "LOOKUP_IMEIS", "SEND_MESSAGE", "RECALL", "SHARE", "CANCEL", "DOWNLOAD_PDF", "EXTEND", "COPY",
     ]
     assert await actions(api, finance, quote["id"]) == ["SEND_MESSAGE", "DOWNLOAD_PDF"]
 

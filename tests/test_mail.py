@@ -392,6 +392,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "total_agreed": "99.90",
         "currency_code": "CHF",
         "signature_hash": "ab" * 32,
+        "sealed_head": "cd" * 32,
+        "sealed_event_count": 7,
+        "seal_key_id": "0123456789abcdef",
     },
     "quote_converted": {
         **CUSTOMER,
@@ -419,6 +422,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "staff_acceptance_withdrawn": STAFF,
     "staff_quote_rejected": STAFF,
     "staff_quote_expired": STAFF,
+    "staff_quote_tampered": {**STAFF, "problems": "the seal does not verify <at all>"},
 }
 COMMON = {"quote_id": 1, "quote_number": "Q-7", "organization_name": "Acme"}
 

@@ -198,11 +198,29 @@ def quote_accepted_customer(c: TemplateContext, b: Branding) -> Content:
                     ("Signed by", signer),
                     ("Total agreed", c.money("total_agreed")),
                     ("Signature", c.text("signature_hash")),
+                    *_sealed_head(c),
                 )
             ),
             Button("View the accepted quote", c.url("link_url")),
             Paragraph(f"{b.name} will tell you next how to hand over your devices."),
+            Paragraph(
+                "Keep this email: the signature hash and the sealed chain head above are your "
+                "own copy of what you signed. The attached certificate of completion records "
+                "it in full, and anyone can check it against the merchant's published key."
+            ),
         ],
+    )
+
+
+def _sealed_head(c: TemplateContext) -> tuple[tuple[str, str], ...]:
+    """The sealed chain head, when the context has it (emails queued before sealing do not)."""
+    head = c.optional_text("sealed_head")
+    if head is None:
+        return ()
+    return (
+        ("Sealed chain head", head),
+        ("Events sealed", c.text("sealed_event_count")),
+        ("Sealing key", c.text("seal_key_id")),
     )
 
 
@@ -401,6 +419,18 @@ def staff_quote_accepted(c: TemplateContext, b: Branding) -> Content:
         f"Quote {number} accepted by {signer}: {total}",
         f"{signer} accepted quote {number} for {total}. Convert it to a buy order to send the "
         "shipping label or the pickup instructions.",
+    )
+
+
+@template("staff_quote_tampered")
+def staff_quote_tampered(c: TemplateContext, b: Branding) -> Content:
+    number = c.text("quote_number")
+    return _staff(
+        c,
+        f"Quote {number} was altered: conversion refused",
+        f"The records of quote {number} no longer match what the customer signed, so it was not "
+        f"converted to a buy order. Found: {c.text('problems')}. Check who changed the database "
+        "before paying anything on this quote.",
     )
 
 

@@ -106,6 +106,10 @@ class ReceiptDoc:
     signer_name: str
     signed_at: datetime
     signature_hash: str
+    "The sealed chain head of the quote: its hash, how many events, the sealing key's id."
+    sealed_head: str = ""
+    sealed_event_count: int = 0
+    seal_key_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,17 @@ def render_receipt(doc: ReceiptDoc) -> bytes:
     pdf.style(9, color=MUTED)
     pdf.cell(0, 5.5, "Signature hash", new_x="LMARGIN", new_y="NEXT")
     _fitted_line(pdf, text(doc.signature_hash), largest=9, smallest=5.5)
+    if doc.sealed_head:
+        pdf.keep_together(20)
+        pdf.style(9, color=MUTED)
+        pdf.cell(
+            0,
+            5.5,
+            f"Sealed chain head ({doc.sealed_event_count} events, key {doc.seal_key_id})",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        _fitted_line(pdf, doc.sealed_head, largest=9, smallest=5.5)
     return pdf.finish()
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
+from graphql_api.http.keys import PATH as KEYS_PATH
 from graphql_api.mail.attachments import register_attachment_renderer
+from graphql_api.pdf.certificate import CertificateDoc, EventDoc, TermDoc, render_certificate
 from graphql_api.pdf.documents import (
     BrandingDoc,
     LabelDoc,
@@ -16,9 +20,12 @@ from graphql_api.pdf.documents import (
 )
 from graphql_api.pdf.render import render_quote, render_receipt, render_shipping_label
 from models.buy_order import BuyOrder, BuyOrderLine
+from models.consent import CONSENT_TEXTS
 from models.negotiation import LineStatus
 from models.organization import Organization
-from models.quote import Acceptance, DeviceUnit, Quote, QuoteLine, ThreadMessage
+from models.quote import Acceptance, DeviceUnit, Quote, QuoteEvent, QuoteLine, ThreadMessage
+from models.sealing import quote_reference
+from models.services.verification import load_rows
 from models.validation import total
 
 
@@ -125,6 +132,9 @@ async def receipt_pdf(order_id: int) -> bytes:
         signer_name=acceptance.signer_name if acceptance else "",
         signed_at=acceptance.signed_at if acceptance else order.created_at,
         signature_hash=acceptance.signature_hash if acceptance else "",
+        sealed_head=quote.last_hash,
+        sealed_event_count=quote.event_count,
+        seal_key_id=quote.seal_key_id or "",
     )
     return await asyncio.to_thread(render_receipt, doc)
 
@@ -145,9 +155,88 @@ async def label_pdf(order_id: int) -> bytes:
     return await asyncio.to_thread(render_shipping_label, doc)
 
 
-async def _label_attachment(item: dict[str, Any]) -> tuple[str, str, bytes]:
+async def certificate_pdf(acceptance_id: int) -> bytes:
+    """The certificate of completion of one acceptance (and of its withdrawal, if any)."""
+    acceptance = await Acceptance.get(id=acceptance_id)
+    rows = await load_rows(acceptance.quote_id)
+    assert rows is not None
+    quote = rows.quote
+    organization = await Organization.get(id=quote.organization_id)
+    signed = {event.id: event for event in rows.events}[acceptance.event_id]
+    withdrawal = next(
+        (
+            event
+            for event in rows.events
+            if acceptance.id in ((event.payload.get("extra") or {}).get("withdrawnAcceptances") or [])
+        ),
+        None,
+    )
+    terms = acceptance.terms
+    version = acceptance.consent_version
+    doc = CertificateDoc(
+        branding=branding(organization),
+        quote_number=quote.number,
+        quote_reference=quote_reference(quote.id),
+        currency_code=quote.currency_code,
+        signer_name=acceptance.signer_name,
+        signer_email=acceptance.signer_email,
+        signed_at=acceptance.signed_at,
+        client_ip=acceptance.client_ip,
+        user_agent=acceptance.user_agent,
+        consent_version=version,
+        consent_text=CONSENT_TEXTS.get(version) if version else None,
+        consent_sha256=acceptance.consent_sha256,
+        signature_hash=signed.hash,
+        terms=tuple(
+            TermDoc(
+                position=int(line["position"]),
+                device=str(line["device"]),
+                quantity=int(line["quantity"]),
+                agreed_price=Decimal(str(line["agreedPrice"])),
+            )
+            for line in terms.get("lines", [])
+        ),
+        total=Decimal(str(terms.get("total", "0"))),
+        events=tuple(_event_doc(event, rows.messages) for event in rows.events),
+        head_hash=quote.last_hash,
+        event_count=quote.event_count,
+        key_id=quote.seal_key_id,
+        seal_signature=quote.seal_signature,
+        keys_url=KEYS_PATH,
+        withdrawn_at=acceptance.withdrawn_at,
+        withdrawal_hash=withdrawal.hash if withdrawal else None,
+    )
+    return await asyncio.to_thread(render_certificate, doc)
+
+
+def _event_doc(event: QuoteEvent, messages: dict[int, ThreadMessage]) -> EventDoc:
+    part = event.payload.get("message") or {}
+    message = messages.get(int(part.get("id") or 0))
+    author = message.author_name if message and message.author_name else ""
+    return EventDoc(
+        seq=event.seq,
+        at=event.created_at,
+        kind=str(part.get("kind", "EVENT")),
+        author=author or str(part.get("author", "")).lower(),
+        hash=event.hash,
+    )
+
+
+async def _label_attachment(item: Mapping[str, Any]) -> tuple[str, str, bytes]:
     order = await BuyOrder.get(id=int(item["buy_order_id"]))
     return f"shipping-label-{order.number}.pdf", "application/pdf", await label_pdf(order.id)
 
 
 register_attachment_renderer("shipping_label", _label_attachment)
+
+
+async def _certificate_attachment(item: Mapping[str, Any]) -> tuple[str, str, bytes]:
+    acceptance_id = int(item["acceptance_id"])
+    return (
+        f"certificate-of-completion-{acceptance_id}.pdf",
+        "application/pdf",
+        await certificate_pdf(acceptance_id),
+    )
+
+
+register_attachment_renderer("certificate", _certificate_attachment)

@@ -28,6 +28,14 @@ class Acceptance:
         description="Hex SHA-256 over the accepted terms and the signer, chained to the quote's earlier events."
     )
     withdrawn_at: datetime | None
+    consent_version: str | None = strawberry.field(
+        description="The version of the consent text the customer was shown (see `consentText`); "
+        "null for acceptances recorded before consent texts were versioned."
+    )
+    consent_sha256: str | None = strawberry.field(
+        description="Hex SHA-256 of that consent text, sealed with the signature."
+    )
+    _id: strawberry.Private[int]
     _quote_id: strawberry.Private[int]
 
     @classmethod
@@ -38,14 +46,31 @@ class Acceptance:
             signed_at=r.signed_at,
             signature_hash=r.signature_hash,
             withdrawn_at=r.withdrawn_at,
+            consent_version=r.consent_version,
+            consent_sha256=r.consent_sha256,
+            _id=r.id,
             _quote_id=r.quote_id,
         )
+
+    @strawberry.field(
+        description="A signed, expiring URL of the certificate of completion (PDF): who signed, "
+        "when, from where, the consent text, the terms, every event hash and the seal; its "
+        "withdrawal too, if it was withdrawn. Every download by the customer is recorded."
+    )
+    def certificate_url(self, info: Info) -> str | None:
+        caller = info.context.caller
+        if not (caller.is_staff or caller.is_customer):
+            return None
+        settings = info.context.settings
+        viewer = "staff" if caller.is_staff else "customer"
+        return signed_url(settings.public_url, settings.secret_key, "certificate", self._id, viewer)
 
     @strawberry.field(
         description="Recomputed now from the stored records; false means they were altered after signing."
     )
     async def valid(self, info: Info) -> bool:
-        return await info.context.loaders.chain_valid_by_quote.load(self._quote_id)
+        keys = info.context.deps.keys
+        return await info.context.loaders.chain_valid_by_quote.load((self._quote_id, keys))
 
 
 @strawberry.type(description="One accepted line bought at its agreed price.")

@@ -35,6 +35,7 @@ from models.services.journal import can_see, quote_state
 if TYPE_CHECKING:
     from graphql_api.types.buy_order import Acceptance, BuyOrder
     from graphql_api.types.engagement import EngagementTimeline
+    from graphql_api.types.evidence import ChainSeal
     from graphql_api.types.thread import ThreadConnection
 
 
@@ -365,6 +366,33 @@ class Quote(Node):
 
         record = await info.context.loaders.acceptance_by_quote.load(self._record.id)
         return None if record is None else Acceptance.from_record(record)
+
+    @strawberry.field(
+        description="Every acceptance of the quote, oldest first, withdrawn ones included."
+    )
+    async def acceptances(
+        self, info: Info
+    ) -> list[Annotated[Acceptance, strawberry.lazy("graphql_api.types.buy_order")]]:
+        from graphql_api.types.buy_order import Acceptance
+
+        found = await info.context.loaders.acceptances_by_quote.load(self._record.id)
+        return [Acceptance.from_record(record) for record in found]
+
+    @strawberry.field(
+        description="The quote's chain head sealed by the server's key; null before its first event."
+    )
+    def seal(self) -> Annotated[ChainSeal, strawberry.lazy("graphql_api.types.evidence")] | None:
+        from graphql_api.types.evidence import ChainSeal
+
+        r = self._record
+        if r.event_count == 0:
+            return None
+        return ChainSeal(
+            head_hash=r.last_hash,
+            event_count=r.event_count,
+            key_id=r.seal_key_id,
+            signature=r.seal_signature,
+        )
 
     @strawberry.field
     async def buy_order(

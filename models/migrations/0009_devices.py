@@ -10,7 +10,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_organization_time_zone')]
+    dependencies = [('models', '0007_signatures')]
 
     initial = False
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from models.errors import Forbidden, Unauthenticated
 from models.negotiation import Actor, Party, StaffRole
 from models.services.imei_checks import CheckSettings
+from models.sealing import Keyring
 
 NEGOTIATING_ROLES = frozenset({StaffRole.OWNER, StaffRole.MANAGER, StaffRole.SALES_REP})
 
@@ -72,7 +72,8 @@ def system_clock() -> datetime:
 @dataclass
 class Deps:
     """What use cases need from the server: where to publish, how to sign links, what time it
-    is (tests move the clock instead of sleeping)."""
+    is (tests move the clock instead of sleeping), how IMEIs are checked, and the keys that
+    seal chain heads (derived from the secret key unless given)."""
 
     bus: Publisher
     secret_key: str
@@ -80,3 +81,8 @@ class Deps:
     clock: Callable[[], datetime] = field(default=system_clock)
     "How IMEIs are checked: the external provider, if any, and its cache period."
     checks: CheckSettings = field(default_factory=CheckSettings)
+    keys: Keyring = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.keys is None:
+            self.keys = Keyring.from_config(self.secret_key)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from models import negotiation as rules
 from models import validation as v
 from models.buy_order import BuyOrder, BuyOrderLine
 from models.enums import Fulfillment, MessageKind, PayoutMethod
+from models.evidence import agreed_terms
 from models.organization import Organization
 from models.quote import Quote
 from models.services import idempotency
@@ -22,6 +24,29 @@ from models.services.journal import (
 )
 from models.services.mailing import email_customer
 from models.services.requests import next_number
+from models.services.tampering import Tampered, report_tampering
+from models.services.verification import load_rows, problems_of
+
+
+async def signed_terms(deps: Deps, quote_id: int) -> dict[int, tuple[Decimal, int]]:
+    """(agreed unit price, quantity) by line, as signed; `Tampered` unless every record of the
+    quote checks out (chain, seal, acceptance, and lines equal to the terms)."""
+    rows = await load_rows(quote_id)
+    assert rows is not None  # the caller holds the quote's lock
+    problems = problems_of(rows, deps.keys)
+    if problems:
+        raise Tampered(problems)
+    terms = agreed_terms([event.payload for event in rows.events])
+    if terms is None:  # chained before line state was: the verified lines are the terms
+        terms = [
+            {"lineId": line.id, "agreedPrice": line.agreed_price, "quantity": line.quantity}
+            for line in rows.lines
+            if line.status is rules.LineStatus.ACCEPTED
+        ]
+    return {
+        int(line["lineId"]): (Decimal(str(line["agreedPrice"])), int(line["quantity"]))
+        for line in terms
+    }
 
 
 @dataclass(frozen=True)
@@ -34,7 +59,18 @@ class ConversionIn:
 async def convert_to_buy_order(
     deps: Deps, caller: Caller, quote_id: int, data: ConversionIn
 ) -> tuple[Quote, BuyOrder]:
-    """The buy order of the accepted lines at their agreed prices; CONVERTED."""
+    """The buy order of the signed terms, after checking that the records still match them;
+    CONVERTED. Altered records refuse the conversion (TAMPERED) and are reported."""
+    try:
+        return await _convert(deps, caller, quote_id, data)
+    except Tampered as refused:
+        await report_tampering(deps, quote_id, refused.problems)
+        raise
+
+
+async def _convert(
+    deps: Deps, caller: Caller, quote_id: int, data: ConversionIn
+) -> tuple[Quote, BuyOrder]:
     now = utcnow()
     key = idempotency.clean_key(data.idempotency_key)
     async with unit_of_work(deps) as pending:
@@ -45,9 +81,10 @@ async def convert_to_buy_order(
             return quote, await BuyOrder.get(id=earlier["buyOrderId"])
         lines = await quote_lines(quote)
         outcome = rules.convert(quote_state(quote, lines), caller.actor, now)
-        accepted = [line for line in lines if line.status is rules.LineStatus.ACCEPTED]
+        signed = await signed_terms(deps, quote.id)
+        accepted = [line for line in lines if line.id in signed]
         total = v.quantize(
-            v.total((line.agreed_price, line.quantity) for line in accepted),
+            v.total(signed[line.id] for line in accepted),
             quote.currency_code,
         )
         order = await BuyOrder.create(
@@ -72,9 +109,9 @@ async def convert_to_buy_order(
                     model=line.model,
                     storage=line.storage,
                     color=line.color,
-                    quantity=line.quantity,
-                    unit_price=line.agreed_price,
-                    total=line.agreed_price * line.quantity,
+                    quantity=signed[line.id][1],
+                    unit_price=signed[line.id][0],
+                    total=signed[line.id][0] * signed[line.id][1],
                 )
                 for position, line in enumerate(accepted, start=1)
             ]

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from models import negotiation as rules
 from models import validation as v
-from models.engagement import EngagementEvent, EngagementKind, QuoteShare
+from models.engagement import DOWNLOADS, EngagementEvent, EngagementKind, QuoteShare
 from models.enums import MessageKind
 from models.quote import Quote
 from models.services.caller import Caller, Deps
@@ -175,9 +175,7 @@ class Timeline:
 
 def timeline_of(events: list[tuple[EngagementKind, datetime]]) -> Timeline:
     views = sorted(at for kind, at in events if kind is EngagementKind.VIEW)
-    downloads = sum(
-        1 for kind, _ in events if kind in (EngagementKind.PDF_DOWNLOAD, EngagementKind.RECEIPT_DOWNLOAD)
-    )
+    downloads = sum(1 for kind, _ in events if kind in DOWNLOADS)
     return Timeline(
         views=len(views),
         pdf_downloads=downloads,
@@ -208,7 +206,7 @@ async def summary(organization_id: int, since: datetime | None, until: datetime 
     ).values_list("quote_id", "shared_at")
     events = await EngagementEvent.filter(
         organization_id=organization_id,
-        kind__in=[EngagementKind.VIEW, EngagementKind.PDF_DOWNLOAD, EngagementKind.RECEIPT_DOWNLOAD],
+        kind__in=[EngagementKind.VIEW, *DOWNLOADS],
         occurred_at__lte=until,
     ).values_list("quote_id", "kind", "occurred_at")
     first_share: dict[int, datetime] = {}

@@ -40,6 +40,7 @@ TEMPLATES = {
     NotificationKind.ACCEPTANCE_WITHDRAWN: "staff_acceptance_withdrawn",
     NotificationKind.QUOTE_REJECTED: "staff_quote_rejected",
     NotificationKind.QUOTE_EXPIRED: "staff_quote_expired",
+    NotificationKind.QUOTE_TAMPERED: "staff_quote_tampered",
 }
 MAX_QUOTED = 120
 
@@ -81,20 +82,31 @@ def describe(kind: NotificationKind, quote: Quote, context: dict[str, Any]) -> s
             return f"{who} rejected quote {number}."
         case NotificationKind.QUOTE_EXPIRED:
             return f"Quote {number} for {who} expired."
+        case NotificationKind.QUOTE_TAMPERED:
+            return f"The records of quote {number} for {who} were altered: conversion refused."
 
 
-async def _recipients(organization: Organization, quote: Quote) -> list[tuple[str, str | None]]:
-    """The organization's notification address; else the quote's creator; else its owners."""
+async def _owners(organization: Organization) -> list[tuple[str, str | None]]:
+    owners = await StaffMember.filter(
+        organization_id=organization.id, role=rules.StaffRole.OWNER, active=True
+    ).order_by("id")
+    return [(owner.email, owner.name) for owner in owners]
+
+
+async def _recipients(
+    organization: Organization, quote: Quote, kind: NotificationKind
+) -> list[tuple[str, str | None]]:
+    """The organization's notification address; else the quote's creator; else its owners.
+    Altered records go to the owners themselves."""
+    if kind is NotificationKind.QUOTE_TAMPERED:
+        return await _owners(organization)
     if organization.notification_email:
         return [(organization.notification_email, organization.name)]
     if quote.created_by_id is not None:
         creator = await StaffMember.get_or_none(id=quote.created_by_id, active=True)
         if creator is not None:
             return [(creator.email, creator.name)]
-    owners = await StaffMember.filter(
-        organization_id=organization.id, role=rules.StaffRole.OWNER, active=True
-    ).order_by("id")
-    return [(owner.email, owner.name) for owner in owners]
+    return await _owners(organization)
 
 
 async def notify_staff(
@@ -120,7 +132,7 @@ async def notify_staff(
             "customer_email": quote.contact_email,
             **context,
         }
-        for address, name in await _recipients(organization, quote):
+        for address, name in await _recipients(organization, quote, kind):
             await enqueue_email(
                 template=TEMPLATES[kind],
                 to_address=address,

@@ -10,6 +10,7 @@ from typing import Any
 
 from models import negotiation as rules
 from models import validation as v
+from models.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION, consent_sha256
 from models.enums import MessageKind
 from models.errors import DomainError, DomainErrors, ErrorCode
 from models.quote import Acceptance, Quote, QuoteLine
@@ -18,7 +19,9 @@ from models.services.caller import Caller, Deps
 from models.services.journal import (
     check_version,
     conclude,
+    line_terms,
     lock_quote,
+    new_salt,
     quote_lines,
     quote_state,
     signature_part,
@@ -37,6 +40,8 @@ class SignatureIn:
     name: str
     email: str
     consent: bool
+    "Which consent text the customer was shown; None: the current one."
+    consent_version: str | None = None
 
 
 async def _open(
@@ -114,27 +119,37 @@ async def counter_offer(
 def _terms(quote: Quote, lines: Sequence[QuoteLine], outcome: rules.Outcome) -> dict[str, Any]:
     """What the customer signs: every accepted line at its agreed price, and the total."""
     currency = quote.currency_code
-    agreed = {
-        line.id: v.quantize(line.agreed_price or Decimal(0), currency) for line in outcome.lines
-    }
-    accepted = [line for line in outcome.lines if line.status is rules.LineStatus.ACCEPTED]
-    by_id = {line.id: line for line in lines}
-    total = v.total((agreed[line.id], by_id[line.id].quantity) for line in accepted)
+    after = {line.id: line for line in outcome.lines}
+    accepted = [
+        line for line in lines if after[line.id].status is rules.LineStatus.ACCEPTED
+    ]
+    signed = [
+        line_terms(line, currency)
+        | {"agreedPrice": str(v.quantize(after[line.id].agreed_price or Decimal(0), currency))}
+        for line in accepted
+    ]
+    total = v.total((Decimal(line["agreedPrice"]), line["quantity"]) for line in signed)
     return {
         "quoteNumber": quote.number,
         "currencyCode": quote.currency_code,
-        "lines": [
-            {
-                "lineId": line.id,
-                "position": by_id[line.id].position,
-                "device": f"{by_id[line.id].brand} {by_id[line.id].model}",
-                "quantity": by_id[line.id].quantity,
-                "agreedPrice": str(agreed[line.id]),
-            }
-            for line in accepted
-        ],
-        "total": str(total),
+        "lines": signed,
+        "total": str(v.quantize(total, currency)),
     }
+
+
+def _consent_version(version: str | None, found: intake.Collector) -> str:
+    if version is None:
+        return CURRENT_CONSENT_VERSION
+    if version not in CONSENT_TEXTS:
+        found.errors.append(
+            DomainError(
+                ErrorCode.INVALID_INPUT,
+                f"no consent text of version {version!r}; the current one is "
+                f"{CURRENT_CONSENT_VERSION}",
+                ["input", "signature", "consentVersion"],
+            )
+        )
+    return version
 
 
 async def accept_all_remaining(
@@ -152,6 +167,7 @@ async def accept_all_remaining(
     name = found.run(v.text, signature.name, [*path, "name"], limit=v.MAX_NAME, required=True)
     email = found.run(v.email, signature.email, [*path, "email"])
     body = found.run(_message, message)
+    consent_version = _consent_version(signature.consent_version, found)
     if not signature.consent:
         found.errors.append(
             DomainError(
@@ -171,6 +187,9 @@ async def accept_all_remaining(
             user_agent=(caller.user_agent or "")[:500] or None,
             terms=_terms(quote, lines, outcome),
             signed_at=now,
+            salt=new_salt(),
+            consent_version=consent_version,
+            consent_sha256=consent_sha256(consent_version),
         )
         _, event = await conclude(
             quote,
@@ -196,6 +215,10 @@ async def accept_all_remaining(
             total_agreed=acceptance.terms["total"],
             currency_code=quote.currency_code,
             signature_hash=event.hash,
+            sealed_head=quote.last_hash,
+            sealed_event_count=quote.event_count,
+            seal_key_id=quote.seal_key_id,
+            attachments=[{"kind": "certificate", "acceptance_id": acceptance.id}],
         )
         await notify_staff(
             pending,

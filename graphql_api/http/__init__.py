@@ -1,0 +1,1 @@
+"""Starlette routes other than /graphql."""
