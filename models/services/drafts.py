@@ -92,13 +92,13 @@ def _lines_part(lines: Sequence[QuoteLine]) -> list[dict[str, Any]]:
 async def _journal_edit(
     quote: Quote, pending: Pending, caller: Caller, now: datetime, lines: Sequence[QuoteLine]
 ) -> None:
-    """A draft edit is chained but leaves no thread message: the customer never saw the draft."""
+    """A draft edit is chained but leaves no thread message: the customer never saw the draft.
+    The contact stays out of the chain (personal data enters it only salted, on its own rows)."""
     await append_event(
         quote,
         {
             "draft": {
                 "by": caller.staff_id,
-                "contact": {"name": quote.contact_name, "email": quote.contact_email},
                 "expiresAt": quote.expires_at.isoformat() if quote.expires_at else None,
                 "lines": _lines_part(lines),
             }
