@@ -97,6 +97,7 @@ class GraphQLView(GraphQL[Context, None]):
                 )
             except BadToken as error:
                 context.auth_error = str(error)
+                context.auth_reason = error.reason.value
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

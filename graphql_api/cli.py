@@ -146,6 +146,10 @@ def parser() -> argparse.ArgumentParser:
     org.add_argument("--json", action="store_true", help="print one JSON object")
     org.set_defaults(func=cmd_create_organization)
 
+    from graphql_api.commands.team import add_commands as add_team_commands
+
+    add_team_commands(commands)
+
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", default="schema.graphql")
     export.set_defaults(func=cmd_export_schema, no_settings=True)

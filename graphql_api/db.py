@@ -14,6 +14,8 @@ MODEL_MODULES = [
     "models.outbox",
     "models.notification",
     "models.engagement",
+    "models.team",
+    "models.audit",
 ]
 
 

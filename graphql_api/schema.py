@@ -39,9 +39,23 @@ from resolvers.organization import OrganizationQueries
 from resolvers.quotes import QuoteQueries
 from resolvers.requests import RequestMutations
 from resolvers.thread import ThreadMutations
+from resolvers.audit import AuditQueries
+from resolvers.links import LinkMutations
+from resolvers.settings import SettingsMutations
+from resolvers.team import TeamMutations, TeamQueries
+from resolvers.tokens import TokenMutations, TokenQueries
 
 Query = merge_types(
-    "Query", (OrganizationQueries, QuoteQueries, NotificationQueries, EngagementQueries)
+    "Query",
+    (
+        OrganizationQueries,
+        QuoteQueries,
+        NotificationQueries,
+        EngagementQueries,
+        TeamQueries,
+        TokenQueries,
+        AuditQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -53,6 +67,10 @@ Mutation = merge_types(
         NotificationMutations,
         SharingMutations,
         BrandingMutations,
+        TeamMutations,
+        TokenMutations,
+        LinkMutations,
+        SettingsMutations,
     ),
 )
 Subscription = merge_types("Subscription", (QuoteSubscriptions, NotificationSubscriptions))
@@ -66,7 +84,7 @@ class Authentication(SchemaExtension):
         error = getattr(context, "auth_error", None)
         if error is not None:
             self.execution_context.result = GraphQLExecutionResult(
-                data=None, errors=[unauthenticated(error)]
+                data=None, errors=[unauthenticated(error, getattr(context, "auth_reason", None))]
             )
         yield
 
