@@ -148,10 +148,9 @@ async def _link_viewer(token: str, secret_key: str) -> Viewer:
     if quote.link_revoked:
         raise BadToken(LINK_REVOKED_MESSAGE, TokenReason.LINK_REVOKED)
     if quote.status in FINAL_STATUSES:
-        days = await Organization.filter(id=quote.organization_id).values_list(
-            "link_lifetime_days", flat=True
-        )
-        if days and quote.updated_at + timedelta(days=int(days[0])) <= datetime.now(UTC):
+        rows = await Organization.filter(id=quote.organization_id).values("link_lifetime_days")
+        lifetime = timedelta(days=int(rows[0]["link_lifetime_days"])) if rows else None
+        if lifetime is not None and quote.updated_at + lifetime <= datetime.now(UTC):
             raise BadToken(LINK_EXPIRED_MESSAGE, TokenReason.LINK_EXPIRED)
     return Viewer(
         kind=ViewerKind.CUSTOMER_LINK,

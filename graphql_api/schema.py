@@ -25,9 +25,11 @@ from graphql_api.types.notification import Notification
 from graphql_api.types.organization import Organization, StaffMember
 from graphql_api.types.quote import Quote, QuoteLine
 from graphql_api.types.thread import ThreadMessage
+from resolvers.audit import AuditQueries
 from resolvers.branding import BrandingMutations
 from resolvers.buy_orders import BuyOrderMutations
 from resolvers.engagement import EngagementQueries, SharingMutations
+from resolvers.links import LinkMutations
 from resolvers.live import QuoteSubscriptions
 from resolvers.negotiation import NegotiationMutations
 from resolvers.notifications import (
@@ -38,11 +40,9 @@ from resolvers.notifications import (
 from resolvers.organization import OrganizationQueries
 from resolvers.quotes import QuoteQueries
 from resolvers.requests import RequestMutations
-from resolvers.thread import ThreadMutations
-from resolvers.audit import AuditQueries
-from resolvers.links import LinkMutations
 from resolvers.settings import SettingsMutations
 from resolvers.team import TeamMutations, TeamQueries
+from resolvers.thread import ThreadMutations
 from resolvers.tokens import TokenMutations, TokenQueries
 
 Query = merge_types(

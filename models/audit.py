@@ -4,6 +4,7 @@ changed. Append-only."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -43,8 +44,8 @@ class AuditEntry(Model):
     target_type = fields.CharField(max_length=32)
     target_id = fields.IntField(null=True)
     target_label = fields.CharField(max_length=300, null=True)
-    before = fields.JSONField(null=True)
-    after = fields.JSONField(null=True)
+    before: Any = fields.JSONField(null=True)
+    after: Any = fields.JSONField(null=True)
     client_hash = fields.CharField(max_length=32, null=True)
     user_agent = fields.CharField(max_length=500, null=True)
     created_at = fields.DatetimeField()

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
 
 from graphql_api.context import Info
 from graphql_api.errors import forbidden
@@ -15,7 +16,6 @@ from graphql_api.types.team import AuditAction, AuditEntryConnection, audit_page
 from models import roles
 from models.audit import AuditAction as Action
 from models.services import audit
-from graphql import GraphQLError
 
 
 @strawberry.input(description="Narrow the audit log; every given condition must hold.")

@@ -4,8 +4,8 @@ the client address; filters, pages, a fixed number of SQL statements, OWNER and 
 from __future__ import annotations
 
 import base64
-import secrets
 import io
+import secrets
 from typing import Any
 
 from PIL import Image
@@ -13,7 +13,6 @@ from PIL import Image
 from models.negotiation import StaffRole
 from tests import documents as doc
 from tests.client import Api, Org
-from tests.test_thread_view import count_statements
 from tests.team import (
     AUDIT_LOG,
     CREATE_TOKEN,
@@ -26,6 +25,7 @@ from tests.team import (
     audit_actions,
     refused,
 )
+from tests.test_thread_view import count_statements
 
 BRANDING = """
 mutation Brand($input: UpdateBrandingInput!) {

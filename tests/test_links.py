@@ -7,14 +7,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from graphql_api.ids import decode_id
+from models.negotiation import StaffRole
 from models.quote import Quote
 from tests import documents as doc
 from tests.client import Api, Org, make_org
 from tests.flow import token_of
 from tests.mailcatcher import MailCatcher
 from tests.team import REVOKE_LINK, ROTATE_LINK, UPDATE_SETTINGS, WHO, deliver, refused, text_of
-from graphql_api.ids import decode_id
-from models.negotiation import StaffRole
 
 
 async def test_a_rotated_link_stops_and_the_new_one_opens_the_same_quote(

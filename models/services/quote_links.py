@@ -66,4 +66,5 @@ async def revoke_quote_link(caller: Caller, admin: Admin, quote_id: int, now: da
 
 
 async def retired_salts(quote_id: int) -> list[str]:
-    return list(await RetiredLink.filter(quote_id=quote_id).values_list("link_salt", flat=True))
+    rows = await RetiredLink.filter(quote_id=quote_id).values("link_salt")
+    return [str(row["link_salt"]) for row in rows]

@@ -166,7 +166,7 @@ async def sign_in(
             staff.last_active_at = now
             await staff.save(update_fields=["invitation_pending", "last_active_at"])
             expires = session_expiry(now, now)
-            token, row = await create_token(
+            token, _ = await create_token(
                 TokenKind.STAFF,
                 staff.organization_id,
                 staff_id=staff.id,
