@@ -3,6 +3,7 @@ deactivation, personal access tokens, and bad input that changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
@@ -325,3 +326,25 @@ async def test_a_demoted_member_can_no_longer_negotiate(api: Api, app: Any, catc
     assert error["extensions"]["code"] == "FORBIDDEN"
     payload = await respond(api, org.owner_token, quote, [("COUNTER", "600"), ("ACCEPT", None)])
     assert payload["userErrors"] == []
+
+
+async def test_two_owners_demoting_each_other_at_once_leave_one_owner(api: Api, app: Any, catcher: MailCatcher, org: Org) -> None:
+    first = (await api(WHO, token=org.owner_token))["viewer"]["staff"]
+    second, second_token = await signed_in(api, app, catcher, org, "OWNER")
+    for _ in range(3):
+        results = await asyncio.gather(
+            api(UPDATE_ROLE, {"input": {"staffId": second["id"], "role": "MANAGER"}}, org.owner_token),
+            api(UPDATE_ROLE, {"input": {"staffId": first["id"], "role": "MANAGER"}}, second_token),
+            return_exceptions=True,
+        )
+        outcomes = sorted(
+            "FORBIDDEN" if isinstance(r, Exception) else (codes(r["updateStaffRole"]) or ["OK"])[0] for r in results
+        )
+        # one steps down; the other is refused (the last OWNER, or no longer an OWNER to act)
+        assert outcomes[-1] == "OK" and outcomes[0] in ("FORBIDDEN", "INVALID_STATE"), outcomes
+        assert await StaffMember.filter(organization_id=org.id, role=StaffRole.OWNER, active=True).count() == 1
+        # make both OWNERs again for the next round
+        remaining = await StaffMember.get(organization_id=org.id, role=StaffRole.OWNER)
+        await StaffMember.filter(organization_id=org.id, id__in=[_pk(first["id"]), _pk(second["id"])]).exclude(
+            id=remaining.id
+        ).update(role=StaffRole.OWNER)

@@ -3,6 +3,7 @@ transaction with its audit entry (and its email in the outbox)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from tortoise.transactions import in_transaction
 from models import roles
 from models import validation as v
 from models.audit import AuditAction
-from models.errors import DomainError, ErrorCode
+from models.errors import DomainError, ErrorCode, Forbidden
 from models.negotiation import StaffRole
 from models.organization import Organization, StaffMember
 from models.outbox import enqueue_email
@@ -37,9 +38,16 @@ def facts(member: StaffMember) -> dict[str, Any]:
     }
 
 
-async def _lock_team(organization_id: int) -> Organization:
-    """Team changes of one organization run one at a time (the last-OWNER rule counts)."""
-    return await Organization.filter(id=organization_id).select_for_update().get()
+async def _lock_team(admin: Admin) -> tuple[Organization, Admin]:
+    """Team changes of one organization run one at a time (the last-OWNER rule counts); the
+    acting member's role is read again under the lock, so a change racing theirs counts."""
+    organization = await Organization.filter(id=admin.organization_id).select_for_update().get()
+    if admin.staff_id is None:
+        return organization, admin
+    current = await StaffMember.filter(id=admin.staff_id, active=True).first()
+    if current is None:
+        raise Forbidden("you are no longer on the team")
+    return organization, replace(admin, role=current.role)
 
 
 async def _member(admin: Admin, staff_id: int, field: str = "staffId") -> StaffMember:
@@ -63,7 +71,8 @@ async def invite_staff(
     address = v.email(email, ["input", "email"]).lower()
     clean_name = v.text(name, ["input", "name"], limit=v.MAX_NAME) or address.split("@")[0]
     async with in_transaction():
-        organization = await _lock_team(admin.organization_id)
+        organization, admin = await _lock_team(admin)
+        roles.may_grant(admin.role, role)
         member = await StaffMember.filter(
             organization_id=admin.organization_id, email__iexact=address
         ).first()
@@ -114,7 +123,8 @@ async def invite_staff(
 async def update_staff_role(admin: Admin, staff_id: int, role: StaffRole, now: datetime) -> StaffMember:
     roles.require_admin(admin.role)
     async with in_transaction():
-        await _lock_team(admin.organization_id)
+        _, admin = await _lock_team(admin)
+        roles.require_admin(admin.role)
         member = await _member(admin, staff_id)
         if not member.active:
             raise DomainError(ErrorCode.INVALID_STATE, "this member is deactivated", ["input", "staffId"])
@@ -140,7 +150,8 @@ async def deactivate_staff(
     to `reassign_to` when given)."""
     roles.require_admin(admin.role)
     async with in_transaction():
-        await _lock_team(admin.organization_id)
+        _, admin = await _lock_team(admin)
+        roles.require_admin(admin.role)
         member = await _member(admin, staff_id)
         if not member.active:
             raise DomainError(ErrorCode.INVALID_STATE, "this member is deactivated already", ["input", "staffId"])
