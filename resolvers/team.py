@@ -172,7 +172,9 @@ class TeamMutations:
                     staff_member=None, user_errors=not_found(["input", "reassignQuotesTo"])
                 )
         return _staff_result(
-            await attempt(staff.deactivate_staff(by, staff_id, heir, datetime.now(UTC)))
+            await attempt(
+                staff.deactivate_staff(info.context.deps.bus, by, staff_id, heir, datetime.now(UTC))
+            )
         )
 
     @strawberry.mutation(
@@ -214,5 +216,7 @@ class TeamMutations:
     async def sign_out(self, info: Info) -> SignOutPayload:
         staff_caller(info)
         token_id = info.context.viewer.token_id
-        revoked = token_id is not None and await tokens.revoke_own_token(token_id, datetime.now(UTC))
+        revoked = token_id is not None and await tokens.revoke_own_token(
+            info.context.deps.bus, token_id, datetime.now(UTC)
+        )
         return SignOutPayload(signed_out=revoked)

@@ -79,7 +79,9 @@ class TokenMutations:
         token_id = decode_id(input.id, "AccessToken")
         if token_id is None:
             return RevokeAccessTokenPayload(access_token=None, user_errors=not_found(["input", "id"]))
-        result = await attempt(tokens.revoke_access_token(by, token_id, datetime.now(UTC)))
+        result = await attempt(
+            tokens.revoke_access_token(info.context.deps.bus, by, token_id, datetime.now(UTC))
+        )
         if isinstance(result, list):
             return RevokeAccessTokenPayload(access_token=None, user_errors=result)
         return RevokeAccessTokenPayload(access_token=AccessTokenInfo.from_row(result), user_errors=[])

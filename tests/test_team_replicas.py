@@ -23,7 +23,7 @@ from tests import documents as doc
 from tests.client import Api
 from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
 from tests.flow import CONTACT, PHONE, TABLET, token_of
-from tests.live import run_cli, server_env, start_server
+from tests.live import run_cli, server_env, start_server, ws_connect
 from tests.mailcatcher import MailCatcher
 from tests.team import (
     AUDIT_LOG,
@@ -39,6 +39,7 @@ from tests.team import (
 )
 
 SECRET = "team-replicas-secret-" + "t" * 32
+THREAD = "subscription Thread($id: ID!) { threadMessages(quoteId: $id) { body } }"
 
 
 async def mail_to(catcher: MailCatcher, address: str, timeout: float = 15.0) -> EmailMessage:
@@ -107,14 +108,26 @@ async def test_invite_sign_in_negotiate_demote_deactivate_on_two_replicas(
                 error = await refused(api, doc.COUNTER, {"input": {"quoteId": quote_id, "lines": lines}}, session)
                 assert error["extensions"]["code"] == "FORBIDDEN"
 
-            # 4. deactivated: session and access token refused at once, on both replicas
+            # 4. deactivated: session and access token refused at once, on both replicas, and
+            #    the sockets they opened are closed
             assert (await on_second(WHO, token=pat))["viewer"]["staff"]["role"] == "TECHNICIAN"
-            gone = await on_first(DEACTIVATE, {"input": {"staffId": rep_id}}, owner)
-            assert gone["deactivateStaff"]["staffMember"]["status"] == "DEACTIVATED"
-            for api in (on_second, on_first):
-                for token in (session, pat):
-                    error = await refused(api, WHO, None, token)
-                    assert error["extensions"] == {"code": "UNAUTHENTICATED", "reason": "TOKEN_REVOKED"}
+            async with (
+                ws_connect(second.ws, session) as session_socket,
+                ws_connect(first.ws, pat) as pat_socket,
+                ws_connect(second.ws, owner) as owner_socket,
+            ):
+                op = await owner_socket.subscribe(THREAD, {"id": quote_id})
+                gone = await on_first(DEACTIVATE, {"input": {"staffId": rep_id}}, owner)
+                assert gone["deactivateStaff"]["staffMember"]["status"] == "DEACTIVATED"
+                for api in (on_second, on_first):
+                    for token in (session, pat):
+                        error = await refused(api, WHO, None, token)
+                        assert error["extensions"] == {"code": "UNAUTHENTICATED", "reason": "TOKEN_REVOKED"}
+                assert await session_socket.close_code() == (4401, "Token revoked")
+                assert await pat_socket.close_code() == (4401, "Token revoked")
+                # the owner's socket stays open and hears the quote
+                await on_first(doc.SEND_MESSAGE, {"input": {"quoteId": quote_id, "body": "still here"}}, owner)
+                assert (await owner_socket.next(op))["threadMessages"]["body"] == "still here"
 
             # 5. the audit log shows each step, whichever replica reads it
             log = await on_second(AUDIT_LOG, {"first": 20}, owner)

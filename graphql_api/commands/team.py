@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graphql_api import db
+from graphql_api.pubsub import Broker, create_broker
 from graphql_api.settings import Settings
 from models.errors import DomainError, DomainErrors, Forbidden
 from models.negotiation import StaffRole
@@ -22,13 +23,6 @@ from models.services.audit import Admin, operator
 from models.services.caller import Deps
 
 ROLES = [role.value for role in StaffRole]
-
-
-class NoSubscribers:
-    """The command line publishes nothing live: no subscriber listens to it."""
-
-    async def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        return None
 
 
 class CommandError(Exception):
@@ -79,13 +73,13 @@ def _token_line(row: AccessToken) -> dict[str, Any]:
     }
 
 
-async def staff_command(settings: Settings, args: argparse.Namespace) -> Any:
+async def staff_command(settings: Settings, args: argparse.Namespace, bus: Broker) -> Any:
     now = datetime.now(UTC)
     admin = await _organization(args.org)
     if args.action == "list":
         return [_member_line(row) for row in await staff.team(admin.organization_id, args.all)]
     if args.action == "invite":
-        deps = Deps(bus=NoSubscribers(), secret_key=settings.secret_key, public_url=settings.public_url)
+        deps = Deps(bus=bus, secret_key=settings.secret_key, public_url=settings.public_url)
         member = await staff.invite_staff(deps, admin, args.email, args.name, StaffRole(args.role), now)
         return _member_line(member)
     member = await _member(admin, args.email)
@@ -93,15 +87,15 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> Any:
         return _member_line(await staff.update_staff_role(admin, member.id, StaffRole(args.role), now))
     heir = await _member(admin, args.reassign_to) if args.reassign_to else None
     return _member_line(
-        await staff.deactivate_staff(admin, member.id, heir.id if heir else None, now)
+        await staff.deactivate_staff(bus, admin, member.id, heir.id if heir else None, now)
     )
 
 
-async def tokens_command(settings: Settings, args: argparse.Namespace) -> Any:
+async def tokens_command(settings: Settings, args: argparse.Namespace, bus: Broker) -> Any:
     now = datetime.now(UTC)
     admin = await _organization(args.org)
     if args.action == "revoke":
-        return _token_line(await tokens.revoke_access_token(admin, args.id, now))
+        return _token_line(await tokens.revoke_access_token(bus, admin, args.id, now))
     member = await _member(admin, args.email)
     if args.action == "list":
         rows = await AccessToken.filter(
@@ -113,12 +107,17 @@ async def tokens_command(settings: Settings, args: argparse.Namespace) -> Any:
     return {**_token_line(row), "token": secret}
 
 
-def _run(settings: Settings, work: Callable[[], Awaitable[Any]], as_json: bool) -> int:
+def _run(settings: Settings, work: Callable[[Broker], Awaitable[Any]], as_json: bool) -> int:
     async def run() -> Any:
+        """With the database and the broker: on PostgreSQL, a revocation reaches the servers'
+        open WebSocket connections too."""
+        broker = create_broker(settings.database_url)
         await db.connect(settings.database_url)
+        await broker.start()
         try:
-            return await work()
+            return await work(broker)
         finally:
+            await broker.stop()
             await db.close()
 
     try:
@@ -149,14 +148,14 @@ def cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
     from graphql_api.cli import _migrate
 
     _migrate(settings)
-    return _run(settings, lambda: staff_command(settings, args), args.json)
+    return _run(settings, lambda bus: staff_command(settings, args, bus), args.json)
 
 
 def cmd_tokens(settings: Settings, args: argparse.Namespace) -> int:
     from graphql_api.cli import _migrate
 
     _migrate(settings)
-    return _run(settings, lambda: tokens_command(settings, args), args.json)
+    return _run(settings, lambda bus: tokens_command(settings, args, bus), args.json)
 
 
 def add_commands(commands: Any) -> None:

@@ -19,8 +19,9 @@ from models.outbox import enqueue_email
 from models.quote import Quote
 from models.services import audit
 from models.services.audit import Admin
-from models.services.caller import Deps
+from models.services.caller import Deps, Publisher
 from models.services.signin import INVITATION, INVITATION_TTL, issue_code, revoke_tokens_of
+from models.services.tokens import announce_revoked
 
 
 def status_of(member: StaffMember) -> str:
@@ -144,7 +145,7 @@ async def update_staff_role(admin: Admin, staff_id: int, role: StaffRole, now: d
 
 
 async def deactivate_staff(
-    admin: Admin, staff_id: int, reassign_to: int | None, now: datetime
+    bus: Publisher, admin: Admin, staff_id: int, reassign_to: int | None, now: datetime
 ) -> StaffMember:
     """Deactivate a member: every token of theirs revoked at once; their quotes stay (handed
     to `reassign_to` when given)."""
@@ -175,13 +176,14 @@ async def deactivate_staff(
             moved = await Quote.filter(
                 organization_id=admin.organization_id, created_by_id=member.id
             ).update(created_by_id=heir.id)
-        after: dict[str, Any] = {**facts(member), "tokensRevoked": revoked}
+        after: dict[str, Any] = {**facts(member), "tokensRevoked": len(revoked)}
         if heir is not None:
             after.update(quotesReassignedTo=heir.email, quotesReassigned=moved)
         await audit.record(
             admin, AuditAction.STAFF_DEACTIVATED, "StaffMember", member.id, member.email,
             before=before, after=after, now=now,
         )  # fmt: skip
+    await announce_revoked(bus, revoked)
     return member
 
 

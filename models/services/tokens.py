@@ -4,6 +4,7 @@ personal access tokens staff create for scripts and GraphiQL."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import datetime, timedelta
 
@@ -16,8 +17,14 @@ from models.organization import AccessToken, TokenKind, TokenPurpose
 from models.roles import ADMIN_ROLES
 from models.services import audit
 from models.services.audit import Admin
+from models.services.caller import Publisher
+
+log = logging.getLogger(__name__)
 
 PREFIXES = {TokenKind.STAFF: "tqs_", TokenKind.PORTAL: "tqp_", TokenKind.PARTNER: "tqk_"}
+# Published after a revocation commits: every replica closes the WebSocket connections that
+# were opened with those tokens.
+REVOKED_TOPIC = "access:revoked"
 HINT_LENGTH = 8
 MAX_LIFETIME = timedelta(days=366)
 MAX_PERSONAL_TOKENS = 50
@@ -115,7 +122,17 @@ async def personal_tokens(staff_id: int) -> list[AccessToken]:
     ).order_by("-id")
 
 
-async def revoke_access_token(admin: Admin, token_id: int, now: datetime) -> AccessToken:
+async def announce_revoked(bus: Publisher, token_ids: list[int]) -> None:
+    """Tell every replica (after commit) which tokens stopped, so open sockets close too."""
+    if not token_ids:
+        return
+    try:
+        await bus.publish(REVOKED_TOPIC, {"tokens": token_ids})
+    except Exception:  # the tokens are revoked in the database whatever happens here
+        log.exception("announcing revoked tokens failed")
+
+
+async def revoke_access_token(bus: Publisher, admin: Admin, token_id: int, now: datetime) -> AccessToken:
     """Revoke one of the caller's own tokens, or (OWNER, MANAGER) any staff token of the
     organization. Checked against the database on every request, so it stops at once."""
     async with in_transaction():
@@ -132,10 +149,13 @@ async def revoke_access_token(admin: Admin, token_id: int, now: datetime) -> Acc
             admin, AuditAction.ACCESS_TOKEN_REVOKED, "AccessToken", row.id, row.label or row.hint,
             before={"revokedAt": None}, after={"revokedAt": now.isoformat(), **token_facts(row)}, now=now,
         )  # fmt: skip
+    await announce_revoked(bus, [row.id])
     return row
 
 
-async def revoke_own_token(token_id: int, now: datetime) -> bool:
+async def revoke_own_token(bus: Publisher, token_id: int, now: datetime) -> bool:
     """Sign out: the token that made the request stops working."""
     updated = await AccessToken.filter(id=token_id, revoked_at=None).update(revoked_at=now)
+    if updated:
+        await announce_revoked(bus, [token_id])
     return bool(updated)
