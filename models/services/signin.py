@@ -192,6 +192,7 @@ async def revoke_tokens_of(staff_id: int, now: datetime) -> list[int]:
     """Every token of a member stops at once, on every replica: they are checked per request.
     The ids of the tokens revoked, for `announce_revoked` after commit."""
     await SignInCode.filter(staff_id=staff_id, used_at=None).update(used_at=now)
-    ids = list(await AccessToken.filter(staff_id=staff_id, revoked_at=None).values_list("id", flat=True))
+    rows = await AccessToken.filter(staff_id=staff_id, revoked_at=None).values("id")
+    ids = [int(row["id"]) for row in rows]
     await AccessToken.filter(id__in=ids).update(revoked_at=now)
-    return [int(i) for i in ids]
+    return ids
