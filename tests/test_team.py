@@ -101,7 +101,8 @@ async def test_a_sign_in_code_by_email_reveals_nothing_about_unknown_addresses(
         timings.append(time.perf_counter() - started)
         answers.append(data["requestStaffSignIn"])
     assert answers == [{"sent": True, "userErrors": []}] * 4
-    assert max(timings) < 0.5  # no slow path gives either answer away
+    # every answer takes the same floor time, so neither is slower to give away
+    assert min(timings) >= 0.2 and max(timings) < 1.0, timings
     unknown_org = await api(REQUEST_SIGN_IN, {"input": {"organizationSlug": "no-such-shop", "email": email}})
     assert unknown_org["requestStaffSignIn"] == {"sent": True, "userErrors": []}
 
