@@ -60,7 +60,7 @@ class LinkMutations:
         if quote_id is None:
             return QuotePayload(quote=None, user_errors=not_found(["input", "quoteId"]))
         result = await attempt(
-            quote_links.revoke_quote_link(ctx.caller, by, quote_id, datetime.now(UTC))
+            quote_links.revoke_quote_link(ctx.deps, ctx.caller, by, quote_id, datetime.now(UTC))
         )
         if isinstance(result, list):
             return QuotePayload(quote=None, user_errors=result)

@@ -30,6 +30,7 @@ from tests.team import (
     CREATE_TOKEN,
     DEACTIVATE,
     INVITE,
+    ROTATE_LINK,
     SIGN_IN,
     UPDATE_ROLE,
     WHO,
@@ -141,6 +142,21 @@ async def test_invite_sign_in_negotiate_demote_deactivate_on_two_replicas(
                                                        "Olivia Owner"]  # fmt: skip
             # the quote the rep negotiated stays, with its history
             assert (await on_second(doc.QUOTE, {"id": quote_id}, owner))["quote"]["status"] == "NEGOTIATING"
+
+            # 6. the owner rotates the customer's link: the socket opened with the old link closes
+            #    on the other replica; the new link opens the same quote
+            async with ws_connect(second.ws, link) as customer_socket:
+                await customer_socket.subscribe(THREAD, {"id": quote_id})
+                rotated = (await on_first(ROTATE_LINK, {"input": {"quoteId": quote_id, "sendEmail": False}},
+                                          owner))["rotateQuoteLink"]  # fmt: skip
+                assert await customer_socket.close_code() == (4401, "Token revoked")
+            new_link = token_of(rotated["url"])
+            async with ws_connect(second.ws, new_link) as customer_socket:
+                op = await customer_socket.subscribe(THREAD, {"id": quote_id})
+                await on_first(doc.SEND_MESSAGE, {"input": {"quoteId": quote_id, "body": "new link"}}, owner)
+                assert (await customer_socket.next(op))["threadMessages"]["body"] == "new link"
+            error = await refused(on_second, WHO, None, link)
+            assert error["extensions"]["reason"] == "LINK_REVOKED"
     finally:
         for server in {id(first): first, id(second): second}.values():
             server.stop()

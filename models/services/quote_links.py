@@ -19,6 +19,7 @@ from models.services.audit import Admin
 from models.services.caller import Caller, Deps
 from models.services.journal import lock_quote
 from models.services.mailing import email_customer
+from models.services.tokens import announce_revoked
 from models.team import RetiredLink
 
 
@@ -48,10 +49,13 @@ async def rotate_quote_link(
             admin, AuditAction.QUOTE_LINK_ROTATED, "Quote", quote.id, quote.number,
             before={"revoked": was_revoked}, after={"revoked": False, "emailed": emailed}, now=now,
         )  # fmt: skip
+    await announce_revoked(deps.bus, [], [quote.id])
     return quote
 
 
-async def revoke_quote_link(caller: Caller, admin: Admin, quote_id: int, now: datetime) -> Quote:
+async def revoke_quote_link(
+    deps: Deps, caller: Caller, admin: Admin, quote_id: int, now: datetime
+) -> Quote:
     async with in_transaction():
         quote = await _lock(caller, admin, quote_id)
         if quote.link_revoked:
@@ -62,6 +66,7 @@ async def revoke_quote_link(caller: Caller, admin: Admin, quote_id: int, now: da
             admin, AuditAction.QUOTE_LINK_REVOKED, "Quote", quote.id, quote.number,
             before={"revoked": False}, after={"revoked": True}, now=now,
         )  # fmt: skip
+    await announce_revoked(deps.bus, [], [quote.id])
     return quote
 
 

@@ -122,12 +122,15 @@ async def personal_tokens(staff_id: int) -> list[AccessToken]:
     ).order_by("-id")
 
 
-async def announce_revoked(bus: Publisher, token_ids: list[int]) -> None:
-    """Tell every replica (after commit) which tokens stopped, so open sockets close too."""
-    if not token_ids:
+async def announce_revoked(
+    bus: Publisher, token_ids: list[int], quote_links: list[int] | None = None
+) -> None:
+    """Tell every replica (after commit) which tokens stopped, or which quotes' links changed,
+    so that the sockets opened with them close too."""
+    if not token_ids and not quote_links:
         return
     try:
-        await bus.publish(REVOKED_TOPIC, {"tokens": token_ids})
+        await bus.publish(REVOKED_TOPIC, {"tokens": token_ids, "quoteLinks": quote_links or []})
     except Exception:  # the tokens are revoked in the database whatever happens here
         log.exception("announcing revoked tokens failed")
 
