@@ -12,7 +12,7 @@ from pathlib import Path
 from graphql_api import db
 from graphql_api.settings import ConfigurationError, Settings
 from models.errors import DomainError
-from models.organization import TokenKind
+from models.organization import TokenKind, TokenPurpose
 
 
 def _migrate(settings: Settings) -> None:
@@ -33,7 +33,11 @@ async def _create_organization(settings: Settings, args: argparse.Namespace) -> 
             currency_code=args.currency,
         )
         token, _ = await issue_token(
-            TokenKind.STAFF, organization.id, staff_id=owner.id, label="created by the CLI"
+            TokenKind.STAFF,
+            organization.id,
+            staff_id=owner.id,
+            label="created by the CLI",
+            purpose=TokenPurpose.PERSONAL,  # listed in accessTokens, revocable like any other
         )
     finally:
         await db.close()

@@ -58,6 +58,9 @@ def test_the_operator_runs_the_team_from_the_command_line(tmp_path: Path) -> Non
         refused = ask(WHO, secret)["errors"]
         assert refused[0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": "TOKEN_REVOKED"}  # type: ignore[index]
         run_cli(["staff", "deactivate", "--org", "acme", "--email", "sam@acme.test"], env, tmp_path)
+        # the owner's first token, printed by create-organization, is listed like any other
+        listed_tokens = ask("query { accessTokens { name prefix } }", owner)["data"]["accessTokens"]  # type: ignore[index]
+        assert listed_tokens == [{"name": "created by the CLI", "prefix": owner[:8]}]
         log = ask(AUDIT_LOG, owner)["data"]["auditLog"]["edges"]  # type: ignore[index]
         assert [(e["node"]["action"], e["node"]["actorName"]) for e in log] == [
             ("STAFF_DEACTIVATED", "operator (command line)"),
