@@ -32,7 +32,7 @@ class SignInCode(Model):
 
     class Meta:
         table = "sign_in_code"
-        indexes = (("organization_slug", "email", "created_at"),)
+        indexes = (("organization_slug", "email", "created_at"), ("staff_id",))
 
 
 class RetiredLink(Model):

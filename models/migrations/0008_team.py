@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'sign_in_code', 'app': 'models', 'indexes': [Index(fields=['organization_slug', 'email', 'created_at'])], 'pk_attr': 'id', 'table_description': 'A one-time code emailed for a staff sign-in or an invitation, stored as a keyed hash.'},
+            options={'table': 'sign_in_code', 'app': 'models', 'indexes': [Index(fields=['organization_slug', 'email', 'created_at']), Index(fields=['staff_id'])], 'pk_attr': 'id', 'table_description': 'A one-time code emailed for a staff sign-in or an invitation, stored as a keyed hash.'},
             bases=['Model'],
         ),
         ops.AddField(
