@@ -12,7 +12,7 @@ from graphql_api.errors import UserError, attempt
 from graphql_api.loaders import SettingsRecord, columns
 from graphql_api.types.enums import PayoutMethod
 from graphql_api.types.team import OrganizationSettings
-from models.services.organization_settings import SettingsIn, update_settings
+from models.services.organization_settings import FIELDS, SettingsIn, update_settings
 from resolvers.team import admin
 
 
@@ -46,18 +46,6 @@ class UpdateOrganizationSettingsPayload:
     user_errors: list[UserError]
 
 
-NAMES = (
-    "quote_validity_days",
-    "time_zone",
-    "notification_email",
-    "imei_lookups_per_quote",
-    "finance_gate",
-    "auto_convert",
-    "link_lifetime_days",
-    "payout_methods",
-)
-
-
 @strawberry.type
 class SettingsMutations:
     @strawberry.mutation(description="OWNER, MANAGER: change the organization's settings, all or nothing.")
@@ -66,7 +54,7 @@ class SettingsMutations:
     ) -> UpdateOrganizationSettingsPayload:
         by = admin(info)
         changes: dict[str, Any] = {}
-        for name in NAMES:
+        for name in FIELDS:
             value = getattr(input, name)
             if value is strawberry.UNSET:
                 continue
