@@ -29,6 +29,7 @@ from graphql_api.context import Context
 from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
 from graphql_api.http import keys
+from graphql_api.gateway.revocation import closing_revoked_sockets
 from graphql_api.jobs import background_jobs
 from graphql_api.live import Live
 from graphql_api.pubsub import Broker, create_broker
@@ -106,6 +107,7 @@ class GraphQLView(GraphQL[Context, None]):
                 )
             except BadToken as error:
                 context.auth_error = str(error)
+                context.auth_reason = error.reason.value
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -156,7 +158,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         await broker.start()
         try:
             async with (
-                background_jobs(settings, view.deps) if background else contextlib.nullcontext()
+                background_jobs(settings, view.deps) if background else contextlib.nullcontext(),
+                closing_revoked_sockets(view.live),
             ):
                 gc.collect()
                 gc.freeze()

@@ -3,22 +3,29 @@ tqp_ portal, tqk_ partner); stored tokens are kept only as SHA-256 hashes."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from models.negotiation import QuoteStatus, StaffRole
-from models.organization import AccessToken, StaffMember, TokenKind
+from tortoise.expressions import Q
+
+from models.negotiation import FINAL_STATUSES, QuoteStatus, StaffRole
+from models.organization import AccessToken, Organization, StaffMember, TokenKind, TokenPurpose
 from models.quote import Quote
 from models.services.caller import Caller
 from models.services.links import link_matches, parse_link_token
+from models.services.quote_links import retired_salts
+from models.services.signin import session_expiry
+from models.services.tokens import PREFIXES, create_token, hash_token
 
-STAFF_PREFIX = "tqs_"
-PORTAL_PREFIX = "tqp_"
-PARTNER_PREFIX = "tqk_"
-PREFIXES = {TokenKind.STAFF: STAFF_PREFIX, TokenKind.PORTAL: PORTAL_PREFIX, TokenKind.PARTNER: PARTNER_PREFIX}
+log = logging.getLogger(__name__)
+
+STAFF_PREFIX = PREFIXES[TokenKind.STAFF]
+PORTAL_PREFIX = PREFIXES[TokenKind.PORTAL]
+PARTNER_PREFIX = PREFIXES[TokenKind.PARTNER]
+"Last use of a token (and last activity of its staff member) is written at most this often."
+TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 class ViewerKind(StrEnum):
@@ -29,8 +36,28 @@ class ViewerKind(StrEnum):
     PARTNER = "PARTNER"
 
 
+class TokenReason(StrEnum):
+    """Why a token was refused, as `extensions.reason`: a page can tell its user what to do."""
+
+    INVALID_TOKEN = "INVALID_TOKEN"
+    TOKEN_REVOKED = "TOKEN_REVOKED"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    LINK_REVOKED = "LINK_REVOKED"
+    LINK_EXPIRED = "LINK_EXPIRED"
+
+
+LINK_REVOKED_MESSAGE = (
+    "This link no longer works: the merchant replaced or withdrew it. Ask them for a new one."
+)
+LINK_EXPIRED_MESSAGE = "This link has expired. Ask the merchant to send it again."
+
+
 class BadToken(Exception):
     """The Authorization header names no valid token."""
+
+    def __init__(self, message: str, reason: TokenReason = TokenReason.INVALID_TOKEN) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -42,6 +69,8 @@ class Viewer:
     role: StaffRole | None = None
     quote_id: int | None = None
     customer_email: str | None = None
+    "The stored token that made the request (staff, portal, partner), for signing out."
+    token_id: int | None = None
 
     def caller(self, client_ip: str | None = None, user_agent: str | None = None) -> Caller:
         return Caller(
@@ -59,10 +88,6 @@ class Viewer:
 ANONYMOUS = Viewer()
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def issue_token(
     kind: TokenKind,
     organization_id: int,
@@ -71,19 +96,18 @@ async def issue_token(
     customer_email: str | None = None,
     label: str | None = None,
     ttl: timedelta | None = None,
+    purpose: TokenPurpose | None = None,
 ) -> tuple[str, AccessToken]:
     """A new token with 256 random bits; only its hash is stored."""
-    token = PREFIXES[kind] + secrets.token_urlsafe(32)
-    row = await AccessToken.create(
-        kind=kind,
-        token_hash=hash_token(token),
-        organization_id=organization_id,
+    return await create_token(
+        kind,
+        organization_id,
         staff_id=staff_id,
         customer_email=customer_email,
         label=label,
+        purpose=purpose,
         expires_at=datetime.now(UTC) + ttl if ttl else None,
     )
-    return token, row
 
 
 def bearer(header: str | None) -> str | None:
@@ -113,15 +137,21 @@ async def _link_viewer(token: str, secret_key: str) -> Viewer:
         raise BadToken("malformed link token")
     quote_id, mac = parsed
     quote = await Quote.filter(id=quote_id).only(
-        "id", "organization_id", "link_salt", "link_revoked", "contact_email", "status"
+        "id", "organization_id", "link_salt", "link_revoked", "contact_email", "status", "updated_at"
     ).first()
-    if (
-        quote is None
-        or quote.link_revoked
-        or quote.status is QuoteStatus.DRAFT
-        or not link_matches(secret_key, quote.id, quote.link_salt, mac)
-    ):
+    if quote is None or quote.status is QuoteStatus.DRAFT:
         raise BadToken("this link is not valid")
+    if not link_matches(secret_key, quote.id, quote.link_salt, mac):
+        if any(link_matches(secret_key, quote.id, salt, mac) for salt in await retired_salts(quote.id)):
+            raise BadToken(LINK_REVOKED_MESSAGE, TokenReason.LINK_REVOKED)
+        raise BadToken("this link is not valid")
+    if quote.link_revoked:
+        raise BadToken(LINK_REVOKED_MESSAGE, TokenReason.LINK_REVOKED)
+    if quote.status in FINAL_STATUSES:
+        rows = await Organization.filter(id=quote.organization_id).values("link_lifetime_days")
+        lifetime = timedelta(days=int(rows[0]["link_lifetime_days"])) if rows else None
+        if lifetime is not None and quote.updated_at + lifetime <= datetime.now(UTC):
+            raise BadToken(LINK_EXPIRED_MESSAGE, TokenReason.LINK_EXPIRED)
     return Viewer(
         kind=ViewerKind.CUSTOMER_LINK,
         organization_id=quote.organization_id,
@@ -131,25 +161,50 @@ async def _link_viewer(token: str, secret_key: str) -> Viewer:
 
 
 async def _stored_viewer(token: str) -> Viewer:
+    """Checked against the database on every request, so a revocation or a deactivation
+    takes effect at once on every replica."""
     row = await AccessToken.get_or_none(token_hash=hash_token(token))
     now = datetime.now(UTC)
-    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+    if row is None:
         raise BadToken("this token is not valid")
+    if row.revoked_at is not None:
+        raise BadToken("this token was revoked", TokenReason.TOKEN_REVOKED)
+    if row.expires_at and row.expires_at <= now:
+        raise BadToken("this token has expired: sign in again", TokenReason.TOKEN_EXPIRED)
     if row.kind is TokenKind.STAFF:
         staff = await StaffMember.get_or_none(id=row.staff_id, active=True)
         if staff is None:
-            raise BadToken("this token is not valid")
+            raise BadToken("this token was revoked", TokenReason.TOKEN_REVOKED)
+        await _touch(row, now)
         return Viewer(
             kind=ViewerKind.STAFF,
             organization_id=staff.organization_id,
             staff_id=staff.id,
             staff_name=staff.name,
             role=staff.role,
+            token_id=row.id,
         )
     if row.kind is TokenKind.PORTAL:
         return Viewer(
             kind=ViewerKind.CUSTOMER_PORTAL,
             organization_id=row.organization_id,
             customer_email=row.customer_email,
+            token_id=row.id,
         )
-    return Viewer(kind=ViewerKind.PARTNER, organization_id=row.organization_id)
+    return Viewer(kind=ViewerKind.PARTNER, organization_id=row.organization_id, token_id=row.id)
+
+
+async def _touch(row: AccessToken, now: datetime) -> None:
+    """Record the token's last use and its member's last activity, at most once a minute; a
+    session's expiry slides forward with use (up to its maximum age)."""
+    if row.last_used_at is not None and now - row.last_used_at < TOUCH_INTERVAL:
+        return
+    changes: dict[str, object] = {"last_used_at": now}
+    if row.purpose is TokenPurpose.SESSION:
+        changes["expires_at"] = session_expiry(row.created_at, now)
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_INTERVAL)
+    try:
+        if await AccessToken.filter(stale, id=row.id).update(**changes):
+            await StaffMember.filter(id=row.staff_id).update(last_active_at=now)
+    except Exception:  # bookkeeping must never refuse a valid token
+        log.exception("recording the use of token %s failed", row.id)

@@ -15,7 +15,7 @@ from graphql_api.cli_devices import add_commands as add_device_commands
 from graphql_api.cli_devices import load_starter
 from graphql_api.settings import ConfigurationError, Settings
 from models.errors import DomainError
-from models.organization import TokenKind
+from models.organization import TokenKind, TokenPurpose
 
 
 def _migrate(settings: Settings) -> None:
@@ -37,7 +37,11 @@ async def _create_organization(settings: Settings, args: argparse.Namespace) -> 
             currency_code=args.currency,
         )
         token, _ = await issue_token(
-            TokenKind.STAFF, organization.id, staff_id=owner.id, label="created by the CLI"
+            TokenKind.STAFF,
+            organization.id,
+            staff_id=owner.id,
+            label="created by the CLI",
+            purpose=TokenPurpose.PERSONAL,  # listed in accessTokens, revocable like any other
         )
     finally:
         await db.close()
@@ -179,6 +183,9 @@ def parser() -> argparse.ArgumentParser:
         "seal-chains", help="seal the chain heads of quotes written before chains were sealed"
     )
     seal.set_defaults(func=cmd_seal_chains)
+    from graphql_api.commands.team import add_commands as add_team_commands
+
+    add_team_commands(commands)
 
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", default="schema.graphql")

@@ -35,6 +35,8 @@ class Context:
     viewer: Viewer
     "Why the presented token was refused; every operation then fails UNAUTHENTICATED."
     auth_error: str | None = None
+    "Its `extensions.reason`, e.g. LINK_REVOKED or TOKEN_EXPIRED."
+    auth_reason: str | None = None
     client_ip: str | None = None
     user_agent: str | None = None
     request: Any = None

@@ -10,7 +10,7 @@ from html import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from graphql_api.auth import BadToken, resolve_viewer
+from graphql_api.auth import BadToken, TokenReason, resolve_viewer
 from graphql_api.signing import signed_url
 from models.organization import Organization
 from models.quote import Quote, QuoteLine
@@ -41,13 +41,16 @@ def _page(title: str, body: str, accent: str = "#0a7d5a") -> HTMLResponse:
 def customer_page(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
     async def page(request: Request) -> Response:
         token = request.path_params["token"]
+        refusal = "Ask the merchant to send it again."
         try:
             viewer = await resolve_viewer(f"Bearer {token}", deps.secret_key)
-        except BadToken:
+        except BadToken as error:
             viewer = None
+            if error.reason in (TokenReason.LINK_REVOKED, TokenReason.LINK_EXPIRED):
+                refusal = str(error)
         if viewer is None or viewer.quote_id is None:
             return _page("Link not valid", "<h1>This link is not valid</h1>"
-                         "<p>Ask the merchant to send it again.</p>")
+                         f"<p>{escape(refusal)}</p>")
         quote = await Quote.get(id=viewer.quote_id)
         organization = await Organization.get(id=quote.organization_id)
         lines = await QuoteLine.filter(quote_id=quote.id).order_by("position")

@@ -18,6 +18,8 @@ MODEL_MODULES = [
     "models.catalog",
     "models.imei_checks",
     "models.price_grid",
+    "models.team",
+    "models.audit",
 ]
 
 

@@ -25,8 +25,10 @@ class UserError:
     )
 
 
-def unauthenticated(message: str = "Authentication required.") -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "UNAUTHENTICATED"})
+def unauthenticated(message: str = "Authentication required.", reason: str | None = None) -> GraphQLError:
+    """`reason` (e.g. LINK_REVOKED) tells a client why its token was refused."""
+    extensions = {"code": "UNAUTHENTICATED"} if reason is None else {"code": "UNAUTHENTICATED", "reason": reason}
+    return GraphQLError(message, extensions=extensions)
 
 
 def forbidden(message: str = "Not allowed.") -> GraphQLError:

@@ -61,6 +61,24 @@ class StaffRecord:
     name: str
     email: str
     role: StaffRole
+    active: bool
+    invitation_pending: bool
+    last_active_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsRecord:
+    """An organization's settings, for its staff."""
+
+    id: int
+    quote_validity_days: int
+    time_zone: str
+    notification_email: str | None
+    imei_lookups_per_quote: int | None
+    finance_gate: bool
+    auto_convert: bool
+    link_lifetime_days: int
+    payout_methods: list[str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +255,7 @@ class Loaders:
     def __init__(self) -> None:
         self.organization_by_id = DataLoader(self._organizations)
         self.staff_by_id = DataLoader(self._staff)
+        self.settings_by_organization = DataLoader(self._settings)
         self.quote_by_id = DataLoader(self._quotes)
         self.lines_by_quote = DataLoader(self._lines)
         self.units_by_quote = DataLoader(self._units)
@@ -279,6 +298,10 @@ class Loaders:
 
     async def _staff(self, ids: Sequence[int]) -> list[StaffRecord | None]:
         rows = await _values(StaffMember, StaffRecord, id__in=ids)
+        return by_key(rows, lambda r: r.id, ids)
+
+    async def _settings(self, ids: Sequence[int]) -> list[SettingsRecord | None]:
+        rows = await _values(Organization, SettingsRecord, id__in=ids)
         return by_key(rows, lambda r: r.id, ids)
 
     async def _quotes(self, ids: Sequence[int]) -> list[QuoteRecord | None]:

@@ -25,12 +25,14 @@ from graphql_api.types.notification import Notification
 from graphql_api.types.organization import Organization, StaffMember
 from graphql_api.types.quote import Quote, QuoteLine
 from graphql_api.types.thread import ThreadMessage
+from resolvers.audit import AuditQueries
 from resolvers.branding import BrandingMutations
 from resolvers.buy_orders import BuyOrderMutations
 from resolvers.drafts import DraftMutations
 from resolvers.devices import DeviceMutations, DeviceQueries
 from resolvers.engagement import EngagementQueries, SharingMutations
 from resolvers.evidence import EvidenceQueries
+from resolvers.links import LinkMutations
 from resolvers.live import QuoteSubscriptions
 from resolvers.negotiation import NegotiationMutations
 from resolvers.notifications import (
@@ -42,8 +44,11 @@ from resolvers.organization import OrganizationQueries
 from resolvers.portal import PortalMutations
 from resolvers.quotes import QuoteQueries
 from resolvers.requests import RequestMutations
+from resolvers.settings import SettingsMutations
+from resolvers.team import TeamMutations, TeamQueries
 from resolvers.thread import ThreadMutations
 from resolvers.trade_in import TradeInMutations, TradeInQueries
+from resolvers.tokens import TokenMutations, TokenQueries
 
 Query = merge_types(
     "Query",
@@ -55,6 +60,9 @@ Query = merge_types(
         DeviceQueries,
         TradeInQueries,
         EvidenceQueries,
+        TeamQueries,
+        TokenQueries,
+        AuditQueries,
     ),
 )
 Mutation = merge_types(
@@ -71,6 +79,10 @@ Mutation = merge_types(
         PortalMutations,
         DeviceMutations,
         TradeInMutations,
+        TeamMutations,
+        TokenMutations,
+        LinkMutations,
+        SettingsMutations,
     ),
 )
 Subscription = merge_types("Subscription", (QuoteSubscriptions, NotificationSubscriptions))
@@ -84,7 +96,7 @@ class Authentication(SchemaExtension):
         error = getattr(context, "auth_error", None)
         if error is not None:
             self.execution_context.result = GraphQLExecutionResult(
-                data=None, errors=[unauthenticated(error)]
+                data=None, errors=[unauthenticated(error, getattr(context, "auth_reason", None))]
             )
         yield
 

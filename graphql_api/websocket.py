@@ -44,7 +44,7 @@ async def authenticate(params: Mapping[str, Any] | None, secret_key: str) -> Vie
     try:
         return await resolve_viewer(header, secret_key)
     except BadToken as error:
-        raise ConnectionRejectionError({"message": str(error)}) from None
+        raise ConnectionRejectionError({"message": str(error), "reason": error.reason.value}) from None
 
 
 def _live(context: Context) -> Live:

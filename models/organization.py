@@ -58,6 +58,14 @@ class Organization(Model):
     footer_text = fields.CharField(max_length=500, null=True)
     pickup_instructions = fields.TextField(null=True)
     receiving_address = fields.TextField(null=True)
+    "When on, a buy order's payout waits for FINANCE approval."
+    finance_gate = fields.BooleanField(default=False, db_default=False)
+    "When on, the customer's acceptance converts the quote into a buy order."
+    auto_convert = fields.BooleanField(default=False, db_default=False)
+    "Days a customer link keeps opening a final quote after its last change."
+    link_lifetime_days = fields.IntField(default=365, db_default=365)
+    "The payout methods offered, in order of preference (PayoutMethod values); null: all of them."
+    payout_methods = fields.JSONField(null=True)
     quote_counter = fields.IntField(default=0)
     buy_order_counter = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -76,6 +84,10 @@ class StaffMember(Model):
     email = fields.CharField(max_length=254)
     role = fields.CharEnumField(StaffRole, max_length=16)
     active = fields.BooleanField(default=True)
+    "Invited and not signed in yet."
+    invitation_pending = fields.BooleanField(default=False, db_default=False)
+    last_active_at = fields.DatetimeField(null=True)
+    deactivated_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -87,6 +99,13 @@ class TokenKind(StrEnum):
     STAFF = "STAFF"
     PORTAL = "PORTAL"
     PARTNER = "PARTNER"
+
+
+class TokenPurpose(StrEnum):
+    """What a staff token is for: a sign-in session, or a named personal access token."""
+
+    SESSION = "SESSION"
+    PERSONAL = "PERSONAL"
 
 
 class AccessToken(Model):
@@ -105,9 +124,15 @@ class AccessToken(Model):
     staff_id: int | None
     customer_email = fields.CharField(max_length=254, null=True)
     label = fields.CharField(max_length=100, null=True)
+    purpose = fields.CharEnumField(TokenPurpose, max_length=16, null=True)
+    "The first characters of the token, to recognise it in a list (e.g. tqs_Ab3x)."
+    hint = fields.CharField(max_length=16, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
+    "Updated at most once a minute."
+    last_used_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "access_token"
+        indexes = (("staff_id", "purpose"),)

@@ -11,6 +11,7 @@ from graphql_api.context import Info
 from graphql_api.errors import UserError, attempt
 from graphql_api.types.organization import Organization, load_organization
 from models.errors import ErrorCode
+from models.services.audit import admin_of
 from models.services.organizations import BrandingIn, update_branding
 
 
@@ -57,7 +58,9 @@ class BrandingMutations:
             pickup_instructions=input.pickup_instructions,
             receiving_address=input.receiving_address,
         )
-        result = await attempt(update_branding(info.context.caller, data))
+        caller = info.context.caller
+        admin = admin_of(caller, info.context.settings.secret_key) if caller.is_staff else None
+        result = await attempt(update_branding(caller, data, admin))
         if isinstance(result, list):
             return UpdateBrandingPayload(organization=None, user_errors=result)
         info.context.loaders.organization_by_id.clear_all()

@@ -12,7 +12,7 @@ from graphql_api.ids import decode_id
 from graphql_api.types.enums import LineAction
 from graphql_api.types.payloads import QuotePayload, quote_action
 from models import negotiation as rules
-from models.services import lifecycle, rounds
+from models.services import autoconvert, lifecycle, rounds
 
 UNKNOWN_LINE = -1
 
@@ -133,8 +133,11 @@ class NegotiationMutations:
         return await quote_action(
             info,
             input.quote_id,
-            lambda quote_id: rounds.accept_all_remaining(
-                ctx.deps, ctx.caller, quote_id, signature, input.message, input.expected_version
+            lambda quote_id: autoconvert.then_convert(
+                ctx.deps,
+                rounds.accept_all_remaining(
+                    ctx.deps, ctx.caller, quote_id, signature, input.message, input.expected_version
+                ),
             ),
         )
 

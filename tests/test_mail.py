@@ -423,7 +423,22 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "staff_quote_rejected": STAFF,
     "staff_quote_expired": STAFF,
     "staff_quote_tampered": {**STAFF, "problems": "the seal does not verify <at all>"},
+    "quote_link_rotated": CUSTOMER,
+    "staff_invitation": {
+        "code": "654321",
+        "expires_days": 7,
+        "staff_name": "Sam <Sales>",
+        "inviter_name": "Olivia",
+        "role": "SALES_REP",
+        "email": "sam@acme.example",
+        "organization_slug": "acme",
+        "sign_in_url": "https://tq.example/graphql",
+    },
+    "staff_sign_in_code": {"code": "246810", "expires_minutes": 10, "staff_name": "Sam"},
 }
+"Emails carrying a code instead of a quote: the code is what they must show."
+CODES = {"portal_code": "123456", "staff_invitation": "654321", "staff_sign_in_code": "246810"}
+TEAM = {"staff_invitation", "staff_sign_in_code"}
 COMMON = {"quote_id": 1, "quote_number": "Q-7", "organization_name": "Acme"}
 
 
@@ -437,15 +452,18 @@ def test_every_template_renders_escaped(name: str) -> None:
     rendered = render_email(name, {**COMMON, **SAMPLES[name]}, branding)
 
     assert rendered.subject and "\n" not in rendered.subject
-    assert ("123456" if name == "portal_code" else "Q-7") in rendered.text
+    assert CODES.get(name, "Q-7") in rendered.text
     assert "<Zoë" not in rendered.html and "<Shop>" not in rendered.html
+    assert "<Sales>" not in rendered.html
     assert "Acme &lt;Shop&gt;" in rendered.html
-    if "customer_email" in SAMPLES[name]:  # to staff (staff_message goes to the customer)
+    if name in TEAM:  # to staff, about the team
+        assert rendered.reply_to is None
+    elif "customer_email" in SAMPLES[name]:  # to staff (staff_message goes to the customer)
         assert rendered.reply_to is None
         assert "zoe@customer.example" in rendered.text
     else:
         assert rendered.reply_to == "shop@acme.example"
-    if name != "portal_code":
+    if name not in CODES:
         assert LINK in rendered.text
         assert 'href="https://tq.example/q/tql_abc?x=1&amp;y=2"' in rendered.html
 

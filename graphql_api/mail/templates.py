@@ -460,3 +460,73 @@ def staff_quote_expired(c: TemplateContext, b: Branding) -> Content:
     return _staff(
         c, f"Quote {number} expired", f"Quote {number} for {who} expired without an agreement."
     )
+
+
+# The team: invitations and sign-in codes (no quote in their context)
+
+
+@template("staff_invitation")
+def staff_invitation(c: TemplateContext, b: Branding) -> Content:
+    code = c.text("code")
+    days = c.integer("expires_days")
+    return Content(
+        subject=f"{one_line(c.text('inviter_name'))} invited you to {b.name} on Tradequote",
+        greeting=_hello(c, "staff_name"),
+        to_customer=False,
+        preheader=f"Your invitation code is {code}",
+        blocks=[
+            Paragraph(
+                f"{one_line(c.text('inviter_name'))} added you to {b.name}'s team as "
+                f"{c.text('role').replace('_', ' ').lower()}."
+            ),
+            Paragraph("Sign in with this one-time code (it works once):"),
+            Code(code),
+            Facts(
+                (
+                    ("Organization", c.text("organization_slug")),
+                    ("Email", c.text("email")),
+                )
+            ),
+            Link("Open Tradequote", c.url("sign_in_url")),
+            Paragraph(
+                f"The code expires in {days} days. Sign in with the signInStaff mutation, or "
+                "ask for a fresh code with requestStaffSignIn."
+            ),
+        ],
+    )
+
+
+@template("staff_sign_in_code")
+def staff_sign_in_code(c: TemplateContext, b: Branding) -> Content:
+    code = c.text("code")
+    minutes = c.integer("expires_minutes")
+    return Content(
+        subject=f"{code} is your sign-in code for {b.name}",
+        greeting=_hello(c, "staff_name"),
+        to_customer=False,
+        preheader=f"Your sign-in code is {code}",
+        blocks=[
+            Paragraph(f"Enter this code to sign in to {b.name}'s Tradequote:"),
+            Code(code),
+            Paragraph(
+                f"It expires in {minutes} minutes and works once. If you did not ask for it, "
+                "ignore this email: nobody can sign in without it."
+            ),
+        ],
+    )
+
+
+@template("quote_link_rotated")
+def quote_link_rotated(c: TemplateContext, b: Branding) -> Content:
+    number = c.text("quote_number")
+    return Content(
+        subject=f"A new link to your quote {number} from {b.name}",
+        greeting=_hello(c),
+        blocks=[
+            Paragraph(
+                f"{b.name} replaced the link to your quote {number}. The earlier link no longer "
+                "works: use this one from now on."
+            ),
+            Button("Open the quote", c.url("link_url")),
+        ],
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -14,6 +16,7 @@ from graphql_api.types.enums import StaffRole, ViewerKind
 
 if TYPE_CHECKING:
     from graphql_api.types.quote import Quote
+    from graphql_api.types.team import OrganizationSettings
 
 
 @strawberry.type(description="An organization's look on its pages, emails and PDFs.")
@@ -46,6 +49,16 @@ class Organization(Node):
     shows_instant_offers: bool = strawberry.field(
         description="Whether the trade-in page quotes prices at once (`instantQuote`) and customers see their lines' instant offers."
     )
+
+    @strawberry.field(
+        description="Staff of this organization only (null for anyone else): its settings."
+    )
+    async def settings(
+        self, info: Info
+    ) -> Annotated[OrganizationSettings, strawberry.lazy("graphql_api.types.team")] | None:
+        from graphql_api.types.team import load_settings
+
+        return await load_settings(info, self.id)
 
     @classmethod
     def from_record(cls, record: OrganizationRecord, public_url: str) -> Organization:
@@ -80,20 +93,40 @@ async def load_organization(info: Info, organization_id: int) -> Organization | 
     )
 
 
+@strawberry.enum(description="Where a staff member stands.")
+class StaffStatus(Enum):
+    "Invited and not signed in yet."
+    INVITED = "INVITED"
+    ACTIVE = "ACTIVE"
+    "Deactivated: every token of theirs is revoked; their quotes stay."
+    DEACTIVATED = "DEACTIVATED"
+
+
 @strawberry.type(description="A member of an organization's staff.")
 class StaffMember(Node):
     id: strawberry.ID
     name: str
     email: str
     role: StaffRole
+    status: StaffStatus = strawberry.field(description="Invited, active or deactivated.")
+    last_active_at: datetime | None = strawberry.field(
+        description="When one of their tokens was last used (to the minute); null if never."
+    )
 
     @classmethod
     def from_record(cls, record: StaffRecord) -> StaffMember:
+        status = (
+            StaffStatus.DEACTIVATED
+            if not record.active
+            else StaffStatus.INVITED if record.invitation_pending else StaffStatus.ACTIVE
+        )
         return cls(
             id=strawberry.ID(to_global_id("StaffMember", record.id)),
             name=record.name,
             email=record.email,
             role=record.role,
+            status=status,
+            last_active_at=record.last_active_at,
         )
 
 

@@ -10,7 +10,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_signatures')]
+    dependencies = [('models', '0008_team')]
 
     initial = False
 

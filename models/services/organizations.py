@@ -5,14 +5,18 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from PIL import Image
 from tortoise.transactions import in_transaction
 
 from models import validation as v
+from models.audit import AuditAction
 from models.errors import DomainError, ErrorCode
 from models.negotiation import StaffRole
 from models.organization import Organization, StaffMember
+from models.services import audit
+from models.services.audit import Admin
 from models.services.caller import Caller
 from models.services.intake import Collector
 
@@ -79,7 +83,8 @@ def logo_content_type(data: bytes, path: list[str]) -> str:
     return LOGO_TYPES[kind]
 
 
-async def update_branding(caller: Caller, data: BrandingIn) -> Organization:
+async def update_branding(caller: Caller, data: BrandingIn, admin: Admin | None = None) -> Organization:
+    """The branding changed; with `admin`, the change is recorded in the audit log."""
     caller.require_staff(BRANDING_ROLES)
     found = Collector()
     path = ["input"]
@@ -108,7 +113,19 @@ async def update_branding(caller: Caller, data: BrandingIn) -> Organization:
     found.raise_any()
     async with in_transaction():
         organization = await Organization.filter(id=caller.organization_id).select_for_update().get()
+        before = {name: _shown(getattr(organization, name)) for name in changes}
         for name, value in changes.items():
             setattr(organization, name, value)
         await organization.save()
+        if admin is not None:
+            await audit.record(
+                admin, AuditAction.BRANDING_CHANGED, "Organization", organization.id, organization.slug,
+                before=before, after={name: _shown(value) for name, value in changes.items()},
+                now=datetime.now(UTC),
+            )  # fmt: skip
     return organization
+
+
+def _shown(value: object) -> object:
+    """A branding value as the audit log keeps it: a logo by its size, not its bytes."""
+    return f"{len(value)} bytes" if isinstance(value, bytes) else value

@@ -1,0 +1,1 @@
+"""Sub-commands of `tradequote` beyond serving: one module per area."""
