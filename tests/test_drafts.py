@@ -73,13 +73,13 @@ async def draft(api: Api, org: Org, lines: list[dict[str, Any]] | None = None) -
     return payload["quote"]
 
 
-async def test_draft_issue_recall_edit_issue_counter_accept_convert(api: Api, org: Org) -> None:
+async def test_draft_issue_recall_edit_issue_counter_accept_convert(app: Any, api: Api, org: Org) -> None:
     quote = await draft(api, org)
     assert (quote["status"], quote["source"], quote["awaiting"]) == ("DRAFT", "MERCHANT", None)
     assert quote["expiresAt"] is None  # set when issued
     assert [line["merchantOffer"]["amount"] for line in quote["lines"]] == ["410.00", "150.00"]
     assert {"EDIT", "ISSUE", "CANCEL", "COPY"} <= set(quote["availableActions"])
-    assert "RECALL" not in quote["availableActions"] and "LOOKUP_IMEIS" not in quote["availableActions"]
+    assert "RECALL" not in quote["availableActions"]
 
     issued = (await api(ISSUE, {"input": {"quoteId": quote["id"], "message": "Here you go"}}, org.owner_token))["issueQuote"]
     assert issued["userErrors"] == []
@@ -90,7 +90,6 @@ async def test_draft_issue_recall_edit_issue_counter_accept_convert(api: Api, or
     assert "RECALL" in quote["availableActions"] and "EDIT" not in quote["availableActions"]
     seen = (await api(READ, {"id": quote["id"]}, link))["quote"]
     assert {"ACCEPT_ALL_REMAINING", "COUNTER_OFFER"} <= set(seen["availableActions"])
-    assert "LOOKUP_IMEIS" not in seen["availableActions"]
 
     # an issued quote cannot be edited
     refused = (await api(UPDATE_DRAFT, {"input": {"quoteId": quote["id"], "lines": [WATCH]}}, org.owner_token))["updateDraftQuote"]
@@ -115,7 +114,7 @@ async def test_draft_issue_recall_edit_issue_counter_accept_convert(api: Api, or
     assert "RECALL" not in quote["availableActions"]
     # the customer's link does not open a draft
     assert "errors" in await api.raw(READ, {"id": quote["id"]}, link)
-    assert await chain_is_valid(pk(quote["id"]))
+    assert await chain_is_valid(pk(quote["id"]), app.state.deps.keys)
 
     stale = (await api(UPDATE_DRAFT, {"input": {"quoteId": quote["id"], "lines": [WATCH], "expectedVersion": 1}}, org.owner_token))["updateDraftQuote"]
     assert [e["code"] for e in stale["userErrors"]] == ["STALE_VERSION"]
@@ -149,7 +148,7 @@ async def test_draft_issue_recall_edit_issue_counter_accept_convert(api: Api, or
     assert converted["userErrors"] == []
     assert converted["quote"]["status"] == "CONVERTED"
     assert converted["buyOrder"]["total"]["amount"] == "520.00"
-    assert await chain_is_valid(pk(quote["id"]))
+    assert await chain_is_valid(pk(quote["id"]), app.state.deps.keys)
 
 
 async def test_recall_is_refused_once_the_customer_answered(api: Api, org: Org) -> None:
@@ -165,7 +164,7 @@ async def test_recall_is_refused_once_the_customer_answered(api: Api, org: Org) 
     assert "RECALL" not in kinds(after)
 
 
-async def test_recalling_a_counter_returns_the_turn_with_the_lines_as_they_were(api: Api, org: Org) -> None:
+async def test_recalling_a_counter_returns_the_turn_with_the_lines_as_they_were(app: Any, api: Api, org: Org) -> None:
     quote, link = await submitted(api, org)
     payload = await respond(api, org.owner_token, quote, [("COUNTER", "600"), ("ACCEPT", None)])
     assert payload["userErrors"] == []
@@ -177,7 +176,7 @@ async def test_recalling_a_counter_returns_the_turn_with_the_lines_as_they_were(
     assert [(line["status"], line["awaiting"], line["merchantOffer"]) for line in after["lines"]] == [
         ("PENDING", "MERCHANT", None), ("PENDING", "MERCHANT", None)]
     assert kinds(after)[-2:] == ["COUNTER_OFFER", "RECALL"]  # the round stays in the log
-    assert await chain_is_valid(pk(quote["id"]))
+    assert await chain_is_valid(pk(quote["id"]), app.state.deps.keys)
     # the customer still follows the quote, and it is the merchant's turn again
     seen = (await api(READ, {"id": quote["id"]}, link))["quote"]
     assert "COUNTER_OFFER" not in seen["availableActions"]
@@ -209,7 +208,7 @@ async def test_drafts_are_for_negotiating_staff_and_need_valid_lines(api: Api, o
         raise AssertionError("a forged link opened a draft")
 
 
-async def test_a_recall_racing_the_customers_answer_lets_exactly_one_through(api: Api, org: Org) -> None:
+async def test_a_recall_racing_the_customers_answer_lets_exactly_one_through(app: Any, api: Api, org: Org) -> None:
     quote = await draft(api, org)
     issued = (await api(ISSUE, {"input": {"quoteId": quote["id"], "sendEmail": False}}, org.owner_token))["issueQuote"]
     link = token_of(issued["url"])
@@ -223,6 +222,6 @@ async def test_a_recall_racing_the_customers_answer_lets_exactly_one_through(api
     assert recalled != answered, (recall, answer)
     final = (await api(READ, {"id": quote["id"]}, org.owner_token))["quote"]
     assert final["status"] == ("DRAFT" if recalled else "ACCEPTED")
-    assert await chain_is_valid(pk(quote["id"]))
+    assert await chain_is_valid(pk(quote["id"]), app.state.deps.keys)
     # no email about a recall that never reached the customer by email
     assert not await OutboxEmail.filter(organization_id=org.id, template="quote_recalled").exists()

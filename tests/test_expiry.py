@@ -134,7 +134,7 @@ async def test_a_quote_expires_at_the_end_of_its_last_day_in_the_organizations_z
     assert kinds.count(MessageKind.EXPIRY) == 1
     assert await OutboxEmail.filter(to_address=email, template="quote_expired").count() == 1
     assert await Notification.filter(quote_id=quote.id).count() == 1
-    assert await chain_is_valid(quote.id)
+    assert await chain_is_valid(quote.id, app.state.deps.keys)
 
 
 async def test_expiry_across_a_daylight_saving_change(app: Any, org: Org) -> None:
@@ -182,7 +182,7 @@ async def _past_date(quote_id: str) -> None:
     await Quote.filter(id=pk).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
 
 
-async def test_staff_extend_an_open_quote_but_not_one_past_its_date(api: Api, org: Org) -> None:
+async def test_staff_extend_an_open_quote_but_not_one_past_its_date(app: Any, api: Api, org: Org) -> None:
     quote, link = await submitted(api, org)
     before = (await api(BRIEF, {"id": quote["id"]}, org.owner_token))["quote"]
     assert "EXTEND" in before["availableActions"]
@@ -197,7 +197,7 @@ async def test_staff_extend_an_open_quote_but_not_one_past_its_date(api: Api, or
     assert extended["userErrors"] == []
     assert datetime.fromisoformat(extended["quote"]["expiresAt"]) == datetime.fromisoformat(later)
     assert extended["quote"]["thread"]["edges"][-1]["node"]["kind"] == "EXTENSION"
-    assert await chain_is_valid(decode_id(quote["id"], "Quote") or 0)
+    assert await chain_is_valid(decode_id(quote["id"], "Quote") or 0, app.state.deps.keys)
 
     # without a date: the validity days (14) once more, from the current last day
     again = (await api(EXTEND, {"input": {"quoteId": quote["id"]}}, org.owner_token))["extendQuote"]
