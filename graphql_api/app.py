@@ -33,6 +33,7 @@ from graphql_api.pubsub import Broker, create_broker
 from graphql_api.schema import schema
 from graphql_api.settings import Settings
 from graphql_api.shutdown import drain_before_exit
+from graphql_api.web.graphiql import graphiql_assets, graphiql_page
 from graphql_api.websocket import (
     LegacyWSHandler,
     TextWebSocketAdapter,
@@ -67,7 +68,7 @@ class GraphQLView(GraphQL[Context, None]):
     def __init__(self, settings: Settings, broker: Broker) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql",
+            graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
@@ -105,6 +106,9 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return await graphiql_page(request)
 
 
 async def logo(request: Request) -> Response:
@@ -166,6 +170,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             Route("/organizations/{slug}/logo", logo),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *([graphiql_assets()] if settings.graphiql else []),
         ],
         middleware=[
             Middleware(

@@ -28,6 +28,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     "Seconds a WebSocket may stay open without sending `connection_init`."
     ws_init_timeout: float = 10.0
+    "Serve GraphiQL at GET /graphql (TRADEQUOTE_GRAPHIQL; on by default in development only)."
+    graphiql: bool = True
 
     @property
     def production(self) -> bool:
@@ -59,7 +61,19 @@ class Settings:
             mail_dir=environ.get("TRADEQUOTE_MAIL_DIR", cls.mail_dir),
             env=env,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            graphiql=_flag(environ, "TRADEQUOTE_GRAPHIQL", default=env != "production"),
         )
+
+
+def _flag(environ: dict[str, str], name: str, *, default: bool) -> bool:
+    value = environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be 1 or 0 (true or false)")
 
 
 def _development_secret() -> str:
