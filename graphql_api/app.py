@@ -14,19 +14,22 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
-from tortoise import connections
 
 from graphql_api import db
 from graphql_api.auth import ANONYMOUS, BadToken, resolve_viewer
 from graphql_api.context import Context
 from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
+from graphql_api.http.health import healthz, readyz_endpoint
+from graphql_api.http.metrics import metrics_endpoint
+from graphql_api.http.requests import ObserveRequests
+from graphql_api.http.tracing import configure_tracing
 from graphql_api.jobs import background_jobs
 from graphql_api.live import Live
 from graphql_api.pubsub import Broker, create_broker
@@ -125,22 +128,10 @@ async def logo(request: Request) -> Response:
     )
 
 
-async def healthz(request: Request) -> Response:
-    return PlainTextResponse("ok")
-
-
-async def readyz(request: Request) -> Response:
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception:  # any failure means not ready
-        log.exception("database not reachable")
-        return JSONResponse({"ready": False}, status_code=503)
-    return JSONResponse({"ready": True})
-
-
 def create_app(settings: Settings | None = None, *, background: bool = True) -> Starlette:
     """The application. `background=False` leaves out the sweepers (for tests that drive them)."""
     settings = settings or Settings.from_env()
+    configure_tracing(settings)
     broker = create_broker(settings.database_url)
     view = GraphQLView(settings, broker)
 
@@ -169,10 +160,12 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             Route("/q/{token}", customer_page(view.deps)),
             Route("/organizations/{slug}/logo", logo),
             Route("/healthz", healthz),
-            Route("/readyz", readyz),
+            Route("/readyz", readyz_endpoint()),
+            Route("/metrics", metrics_endpoint(view.live)),
             *([graphiql_assets()] if settings.graphiql else []),
         ],
         middleware=[
+            Middleware(ObserveRequests),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging.config
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +44,9 @@ async def _create_organization(settings: Settings, args: argparse.Namespace) -> 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from graphql_api.http.logs import logging_config
+
+    logging.config.dictConfig(logging_config(settings))
     _migrate(settings)
     if args.demo:
         from graphql_api.demo import load_demo
@@ -57,6 +61,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         loop="asyncio",
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        log_config=logging_config(settings),
+        access_log=False,  # ObserveRequests logs each request once, without tokens or addresses
     )
     return 0
 
@@ -65,6 +71,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """The outbox sender and expiry sweeper without HTTP, for a dedicated worker process."""
     import signal
 
+    from graphql_api.http.logs import logging_config
     from graphql_api.jobs import background_jobs
     from graphql_api.pubsub import create_broker
     from models.services.caller import Deps
@@ -86,6 +93,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             await broker.stop()
             await db.close()
 
+    logging.config.dictConfig(logging_config(settings))
     _migrate(settings)
     asyncio.run(run())
     return 0

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from graphql_api.http.metrics import counted_sweep
 from graphql_api.mail.sender import OutboxSender
 from graphql_api.settings import Settings
 from models.services.caller import Deps
@@ -32,9 +33,10 @@ async def background_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]
     """Run the sender and the sweeper until the block exits, then let them finish their step."""
     stop = asyncio.Event()
     sender = OutboxSender(settings)
+    sweep = lambda: counted_sweep(lambda: expire_due_quotes(deps))  # noqa: E731
     tasks = [
         asyncio.create_task(sender.run_forever(stop)),
-        asyncio.create_task(_every(SWEEP_INTERVAL_SECONDS, lambda: expire_due_quotes(deps), stop)),
+        asyncio.create_task(_every(SWEEP_INTERVAL_SECONDS, sweep, stop)),
     ]
     try:
         yield

@@ -30,6 +30,12 @@ class Settings:
     ws_init_timeout: float = 10.0
     "Serve GraphiQL at GET /graphql (TRADEQUOTE_GRAPHIQL; on by default in development only)."
     graphiql: bool = True
+    "One JSON object per log line (TRADEQUOTE_LOG_JSON; on by default in production only)."
+    log_json: bool = False
+    "TRADEQUOTE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."
+    log_level: str = "INFO"
+    "OTLP/HTTP endpoint for traces (TRADEQUOTE_OTEL_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)."
+    otel_endpoint: str | None = None
 
     @property
     def production(self) -> bool:
@@ -62,7 +68,21 @@ class Settings:
             env=env,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             graphiql=_flag(environ, "TRADEQUOTE_GRAPHIQL", default=env != "production"),
+            log_json=_flag(environ, "TRADEQUOTE_LOG_JSON", default=env == "production"),
+            log_level=_log_level(environ.get("TRADEQUOTE_LOG_LEVEL", cls.log_level)),
+            otel_endpoint=(
+                environ.get("TRADEQUOTE_OTEL_ENDPOINT")
+                or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+                or None
+            ),
         )
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigurationError("TRADEQUOTE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+    return level
 
 
 def _flag(environ: dict[str, str], name: str, *, default: bool) -> bool:

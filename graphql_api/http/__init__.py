@@ -1,0 +1,2 @@
+"""Starlette routes other than /graphql and what watches every request: health, metrics,
+request ids and logs."""
