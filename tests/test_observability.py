@@ -162,6 +162,9 @@ async def test_socket_and_subscription_gauges_follow_real_websockets(
 ) -> None:
     quote_id, link = await request_link(api, org)
     sockets, subscriptions = await _gauges(api)
+    ended = "tradequote_graphql_operations_total"
+    labels = {"operation": "Messages", "type": "subscription", "outcome": "ok"}
+    ended_before = value(await scrape(api), ended, **labels)
     async with ws_connect(live_url, org.owner_token) as staff:
         await _until(api, (sockets + 1, subscriptions))
         async with ws_connect(live_url, link) as customer:
@@ -173,6 +176,8 @@ async def test_socket_and_subscription_gauges_follow_real_websockets(
             await _until(api, (sockets + 2, subscriptions + 1))
         await _until(api, (sockets + 1, subscriptions + 1))
     await _until(api, (sockets, subscriptions))
+    # each subscription is counted once it has ended, whether completed or cut off
+    assert value(await scrape(api), ended, **labels) - ended_before == 2
 
 
 # --- logs, unit by unit ---------------------------------------------------------------------

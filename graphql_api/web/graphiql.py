@@ -25,9 +25,11 @@ HERE = Path(__file__).parent
 ASSETS = HERE / "graphiql"
 ASSET_PATH = "/graphiql"
 
-# React applies styles through the CSSOM (allowed); GraphiQL's pop-overs add a few <style>
-# elements of their own, hence 'unsafe-inline' for styles only. Scripts come from this origin
-# alone, and 'self' in connect-src covers the same-origin WebSocket (CSP Level 3).
+# Scripts come from this origin alone (no inline script, no eval), and 'self' in connect-src
+# covers the same-origin WebSocket (CSP Level 3). Styles: React applies them through the CSSOM
+# (allowed), but GraphiQL's dialogs inject a <style> element that locks page scrolling, whose
+# text holds the browser's scrollbar width, so no fixed hash fits it: 'unsafe-inline' for
+# styles only.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",
