@@ -288,6 +288,7 @@ async def test_production_logs_are_json_with_request_ids_and_nothing_personal(tm
     assert customer_page and customer_page[0]["status"] == 200
     (socket,) = [e for e in entries if e.get("method") == "WS"]
     assert socket["route"] == "/graphql" and socket["viewer"] == "CUSTOMER_LINK"
+    assert socket["status"] == 101 and socket["request_id"] == echoed["websocket"]
     assert not any("WebSocket" in e["message"] or "connection open" in e["message"] for e in entries)
 
     text = server.output()
@@ -321,6 +322,8 @@ async def _traffic(server: ServerProcess, owner: str) -> tuple[list[str], dict[s
         link = payload["url"].rsplit("/", 1)[1]
         quote_id = payload["quote"]["id"]
         async with ws_connect(server.ws, link) as customer:
+            assert customer.ws.response is not None
+            echoed["websocket"] = customer.ws.response.headers["x-request-id"]
             await customer.subscribe(MESSAGES, {"id": quote_id})
             submitted = await post(
                 SUBMIT,
