@@ -48,7 +48,8 @@ def test_the_tabs_are_the_readmes_operations() -> None:
     assert tabs == readme_tabs((ROOT / "README.md").read_text()), (
         "graphql_api/web/tabs.json is stale: python -m graphql_api.web.tabs README.md"
     )
-    names = [re.search(r"(query|mutation|subscription) (\w+)", t["query"])[2] for t in tabs]  # type: ignore[index]
+    operation = re.compile(r"(query|mutation|subscription) (\w+)")
+    names = [operation.search(t["query"])[2] for t in tabs]  # type: ignore[index]
     assert names[0] == "CreateRequest" and names[-1] == "Messages" and len(names) == 11
     assert all(json.loads(t["variables"]) and json.loads(t["headers"]) for t in tabs)
 
@@ -105,9 +106,10 @@ async def test_off_means_no_page_and_no_files(tmp_path: Path) -> None:
     )
     assert production.graphiql is False
     assert Settings.from_env({"TRADEQUOTE_SECRET_KEY": SECRET}).graphiql is True
-    assert Settings.from_env(
-        {"TRADEQUOTE_ENV": "production", "TRADEQUOTE_SECRET_KEY": SECRET, "TRADEQUOTE_GRAPHIQL": "1"}
-    ).graphiql is True
+    production_with_graphiql = {
+        "TRADEQUOTE_ENV": "production", "TRADEQUOTE_SECRET_KEY": SECRET, "TRADEQUOTE_GRAPHIQL": "1",
+    }
+    assert Settings.from_env(production_with_graphiql).graphiql is True
 
 
 # --- a real browser against a real server -------------------------------------------------
@@ -236,9 +238,10 @@ async def _use_graphiql(browser: Any, base: str, staff_token: str) -> None:
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     while body not in await _editor(page, RESULT):
         # the subscription starts listening some moment after the click: post until it shows
+        message = {"input": {"quoteId": quote_id, "body": body}}
         sent = httpx.post(
             f"{base}/graphql",
-            json={"query": SEND_MESSAGE, "variables": {"input": {"quoteId": quote_id, "body": body}}},
+            json={"query": SEND_MESSAGE, "variables": message},
             headers={"Authorization": f"Bearer {staff_token}"},
             timeout=10,
         ).json()

@@ -23,7 +23,10 @@ REDACTIONS = (
     (re.compile(r"https?://[^\s\"'<>]*/(?:q|downloads)/[^\s\"'<>]*"), "[link]"),
     (re.compile(r"\btq([slpk])_[A-Za-z0-9_\-]+"), r"tq\1_[redacted]"),
     (re.compile(r"\b(sig|v|expires)=[^&\s\"']+"), r"\1=[redacted]"),
-    (re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"), "[email]"),
+    (
+        re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
+        "[email]",
+    ),
     (re.compile(r"(?<![\d.])(?!127\.|0\.0\.0\.0)(?:\d{1,3}\.){3}\d{1,3}(?![\d.])"), "[ip]"),
     # IPv6: the full form, or any with "::" (times such as 07:18:42 have neither)
     (
