@@ -22,6 +22,7 @@ from graphql import GraphQLError
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
+from graphql_api.http import metrics
 from graphql_api.http.health import known_migrations
 from graphql_api.http.logs import JsonFormatter, redact
 from graphql_api.http.metrics import counted_sweep
@@ -182,6 +183,34 @@ async def test_socket_and_subscription_gauges_follow_real_websockets(
     await _until(api, (sockets, subscriptions))
     # each subscription is counted once it has ended, whether completed or cut off
     assert value(await scrape(api), ended, **labels) - ended_before == 2
+
+
+def test_operation_names_from_clients_cannot_grow_the_metrics(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(metrics, "_known_operations", set())
+    assert metrics.operation_label(None) == "anonymous"
+    assert metrics.operation_label("Thread") == "Thread"
+    assert metrics.operation_label('x"} 1\nfake_metric{') == "other"
+    assert metrics.operation_label("a" * 65) == "other"
+    names = [f"Op{i}" for i in range(metrics.MAX_OPERATION_NAMES + 50)]
+    labels = [metrics.operation_label(name) for name in names]
+    assert labels.count("other") == 51  # "Thread" took one of the places
+    assert metrics.operation_label("Thread") == "Thread"
+
+
+def test_settings_of_logs_graphiql_and_tracing() -> None:
+    base = {"TRADEQUOTE_SECRET_KEY": SECRET}
+    development = Settings.from_env(base)
+    assert (development.log_json, development.log_level, development.otel_endpoint) == (
+        False, "INFO", None,
+    )
+    production = Settings.from_env({**base, "TRADEQUOTE_ENV": "production"})
+    assert production.log_json is True and production.graphiql is False
+    assert Settings.from_env({**base, "TRADEQUOTE_LOG_LEVEL": "debug"}).log_level == "DEBUG"
+    for name, bad in (("TRADEQUOTE_LOG_JSON", "maybe"), ("TRADEQUOTE_LOG_LEVEL", "LOUD")):
+        with pytest.raises(ConfigurationError, match=name):
+            Settings.from_env({**base, name: bad})
 
 
 # --- logs, unit by unit ---------------------------------------------------------------------
