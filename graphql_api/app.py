@@ -14,13 +14,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
-from tortoise import connections
 
 from graphql_api import db
 from graphql_api.auth import ANONYMOUS, BadToken, resolve_viewer
@@ -30,12 +29,17 @@ from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
 from graphql_api.http import keys
 from graphql_api.gateway.revocation import closing_revoked_sockets
+from graphql_api.http.health import healthz, readyz_endpoint
+from graphql_api.http.metrics import metrics_endpoint
+from graphql_api.http.requests import ObserveRequests
+from graphql_api.http.tracing import configure_tracing
 from graphql_api.jobs import background_jobs
 from graphql_api.live import Live
 from graphql_api.pubsub import Broker, create_broker
 from graphql_api.schema import schema
 from graphql_api.settings import Settings
 from graphql_api.shutdown import drain_before_exit
+from graphql_api.web.graphiql import graphiql_assets, graphiql_page
 from graphql_api.websocket import (
     LegacyWSHandler,
     TextWebSocketAdapter,
@@ -71,7 +75,7 @@ class GraphQLView(GraphQL[Context, None]):
     def __init__(self, settings: Settings, broker: Broker) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql",
+            graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
@@ -117,6 +121,9 @@ class GraphQLView(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return await graphiql_page(request)
+
 
 async def logo(request: Request) -> Response:
     """An organization's logo, public like its trade-in page."""
@@ -132,22 +139,10 @@ async def logo(request: Request) -> Response:
     )
 
 
-async def healthz(request: Request) -> Response:
-    return PlainTextResponse("ok")
-
-
-async def readyz(request: Request) -> Response:
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception:  # any failure means not ready
-        log.exception("database not reachable")
-        return JSONResponse({"ready": False}, status_code=503)
-    return JSONResponse({"ready": True})
-
-
 def create_app(settings: Settings | None = None, *, background: bool = True) -> Starlette:
     """The application. `background=False` leaves out the sweepers (for tests that drive them)."""
     settings = settings or Settings.from_env()
+    configure_tracing(settings)
     broker = create_broker(settings.database_url)
     view = GraphQLView(settings, broker)
 
@@ -179,9 +174,12 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             Route("/organizations/{slug}/logo", logo),
             Route(keys.PATH, keys.keys_endpoint(view.deps.keys)),
             Route("/healthz", healthz),
-            Route("/readyz", readyz),
+            Route("/readyz", readyz_endpoint()),
+            Route("/metrics", metrics_endpoint(view.live)),
+            *([graphiql_assets()] if settings.graphiql else []),
         ],
         middleware=[
+            Middleware(ObserveRequests),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging.config
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,6 +52,9 @@ async def _create_organization(settings: Settings, args: argparse.Namespace) -> 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from graphql_api.http.logs import logging_config
+
+    logging.config.dictConfig(logging_config(settings))
     _migrate(settings)
     if args.demo:
         from graphql_api.demo import load_demo
@@ -65,6 +69,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         loop="asyncio",
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        log_config=logging_config(settings),
+        access_log=False,  # ObserveRequests logs each request once, without tokens or addresses
     )
     return 0
 
@@ -74,6 +80,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     import signal
 
     from graphql_api.checks import check_settings
+    from graphql_api.http.logs import logging_config
     from graphql_api.jobs import background_jobs
     from graphql_api.pubsub import create_broker
     from models.services.caller import Deps
@@ -101,6 +108,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             await broker.stop()
             await db.close()
 
+    logging.config.dictConfig(logging_config(settings))
     _migrate(settings)
     asyncio.run(run())
     return 0

@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from graphql_api.http.metrics import counted_sweep
 from graphql_api.mail.sender import OutboxSender
 from graphql_api.settings import Settings
 from models.services.caller import Deps
@@ -36,7 +37,9 @@ async def background_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]
     sender = OutboxSender(settings)
     tasks = [
         asyncio.create_task(sender.run_forever(stop)),
-        asyncio.create_task(_every(settings.sweep_interval, lambda: sweep(deps), stop)),
+        asyncio.create_task(
+            _every(settings.sweep_interval, lambda: counted_sweep(lambda: sweep(deps)), stop)
+        ),
         asyncio.create_task(
             _every(
                 IMEI_RETRY_INTERVAL_SECONDS,

@@ -17,8 +17,11 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext as OperationContext
 
 from graphql_api.errors import unauthenticated
+from graphql_api.http.operations import ObserveOperations, report_errors
+from graphql_api.http.tracing import tracing_extension
 from graphql_api.live import ExecutionContext, LoadersPerOperation
 from graphql_api.types.buy_order import BuyOrder
 from graphql_api.types.notification import Notification
@@ -121,14 +124,24 @@ class MaskUnexpectedErrors(MaskErrors):
             result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
 
 
+class Schema(strawberry.Schema):
+    """Errors are counted and logged by `report_errors` (an expected one without traceback)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: OperationContext | None = None
+    ) -> None:
+        report_errors(errors, execution_context)
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[Quote, QuoteLine, ThreadMessage, BuyOrder, Organization, StaffMember, Notification],
         execution_context_class=ExecutionContext,
         extensions=[
+            tracing_extension,  # first: its span covers the others
             Authentication,
             LoadersPerOperation,
             lambda: ParserCache(maxsize=1024),
@@ -137,6 +150,7 @@ def build_schema() -> strawberry.Schema:
             lambda: MaxAliasesLimiter(max_alias_count=30),
             lambda: MaxTokensLimiter(max_token_count=4000),
             MaskUnexpectedErrors,
+            ObserveOperations,  # after MaskUnexpectedErrors: it sees errors before masking
         ],
     )
 

@@ -44,6 +44,14 @@ class Settings:
     def keyring(self) -> Keyring:
         """The keys that seal chain heads and the public keys that verify them."""
         return Keyring.from_config(self.secret_key, self.signing_keys)
+    "Serve GraphiQL at GET /graphql (TRADEQUOTE_GRAPHIQL; on by default in development only)."
+    graphiql: bool = True
+    "One JSON object per log line (TRADEQUOTE_LOG_JSON; on by default in production only)."
+    log_json: bool = False
+    "TRADEQUOTE_LOG_LEVEL: DEBUG, INFO, WARNING or ERROR."
+    log_level: str = "INFO"
+    "OTLP/HTTP endpoint for traces (TRADEQUOTE_OTEL_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)."
+    otel_endpoint: str | None = None
 
     @property
     def production(self) -> bool:
@@ -103,7 +111,33 @@ class Settings:
             imei_check_timeout=check_timeout,
             imei_check_cache_seconds=check_cache,
             signing_keys=signing_keys,
+            graphiql=_flag(environ, "TRADEQUOTE_GRAPHIQL", default=env != "production"),
+            log_json=_flag(environ, "TRADEQUOTE_LOG_JSON", default=env == "production"),
+            log_level=_log_level(environ.get("TRADEQUOTE_LOG_LEVEL", cls.log_level)),
+            otel_endpoint=(
+                environ.get("TRADEQUOTE_OTEL_ENDPOINT")
+                or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+                or None
+            ),
         )
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigurationError("TRADEQUOTE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+def _flag(environ: dict[str, str], name: str, *, default: bool) -> bool:
+    value = environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be 1 or 0 (true or false)")
 
 
 def _development_secret() -> str:
