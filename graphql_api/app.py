@@ -49,7 +49,6 @@ from graphql_api.websocket import (
 )
 from models.organization import Organization
 from models.services.caller import Deps
-from models.services.legacy_seals import seal_unsealed_heads
 
 log = logging.getLogger("tradequote")
 
@@ -149,7 +148,6 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.connect(settings.database_url)
-        await seal_unsealed_heads(view.deps.keys)
         await broker.start()
         try:
             async with (

@@ -19,9 +19,12 @@ from models.errors import DomainError
 from models.organization import TokenKind, TokenPurpose
 
 
-def _migrate(settings: Settings) -> None:
+def _migrate(settings: Settings) -> tuple[int, int]:
+    """Apply the migrations, load the starter catalog, and seal the chain heads of quotes
+    written before chains were sealed: (sealed, left unsealed)."""
     asyncio.run(db.migrate(settings.database_url))
     asyncio.run(load_starter(settings))
+    return asyncio.run(_seal_chains(settings))
 
 
 async def _create_organization(settings: Settings, args: argparse.Namespace) -> dict[str, object]:
@@ -146,8 +149,7 @@ async def _seal_chains(settings: Settings) -> tuple[int, int]:
 
 
 def cmd_seal_chains(settings: Settings, args: argparse.Namespace) -> int:
-    _migrate(settings)
-    sealed, refused = asyncio.run(_seal_chains(settings))
+    sealed, refused = _migrate(settings)
     print(f"{sealed} chain heads sealed, {refused} left unsealed (their chain does not recompute)")
     return 0
 
