@@ -27,6 +27,7 @@ from graphql_api.auth import ANONYMOUS, BadToken, resolve_viewer
 from graphql_api.context import Context
 from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
+from graphql_api.gateway.faults import RetryOnFault
 from graphql_api.jobs import background_jobs
 from graphql_api.live import Live
 from graphql_api.pubsub import Broker, create_broker
@@ -42,6 +43,7 @@ from graphql_api.websocket import (
 )
 from models.organization import Organization
 from models.services.caller import Deps
+from models.services.faults import is_connection_fault, read_again_once
 
 log = logging.getLogger("tradequote")
 
@@ -91,12 +93,18 @@ class GraphQLView(GraphQL[Context, None]):
             live=self.live,
         )
         if isinstance(request, Request):
+            header = request.headers.get("authorization")
             try:
-                context.viewer = await resolve_viewer(
-                    request.headers.get("authorization"), self.settings.secret_key
+                context.viewer = await read_again_once(
+                    lambda: resolve_viewer(header, self.settings.secret_key)
                 )
             except BadToken as error:
                 context.auth_error = str(error)
+            except Exception as error:
+                if not is_connection_fault(error):
+                    raise
+                log.warning("database connection lost reading the token: %r", error)
+                context.service_error = "database unavailable"
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -168,6 +176,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             Route("/readyz", readyz),
         ],
         middleware=[
+            Middleware(RetryOnFault),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),

@@ -35,6 +35,8 @@ class Context:
     viewer: Viewer
     "Why the presented token was refused; every operation then fails UNAUTHENTICATED."
     auth_error: str | None = None
+    "Why the request could not be served (the database was unreachable reading the token)."
+    service_error: str | None = None
     client_ip: str | None = None
     user_agent: str | None = None
     request: Any = None

@@ -19,8 +19,11 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from graphql_api.errors import unauthenticated
+from graphql_api.gateway.faults import DatabaseFaults
+from graphql_api.gateway.input import InputGuard
 from graphql_api.live import ExecutionContext, LoadersPerOperation
 from graphql_api.types.buy_order import BuyOrder
+from graphql_api.types.common import SCALAR_OVERRIDES
 from graphql_api.types.notification import Notification
 from graphql_api.types.organization import Organization, StaffMember
 from graphql_api.types.quote import Quote, QuoteLine
@@ -98,8 +101,11 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         types=[Quote, QuoteLine, ThreadMessage, BuyOrder, Organization, StaffMember, Notification],
         execution_context_class=ExecutionContext,
+        scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             Authentication,
+            InputGuard,
+            DatabaseFaults,
             LoadersPerOperation,
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),

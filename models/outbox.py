@@ -36,6 +36,8 @@ class OutboxEmail(Model):
     last_error = fields.TextField(null=True)
     "Stable across retries, so a receiver can tell a resend from a new email."
     message_id = fields.CharField(max_length=200)
+    "Emails with one key (e.g. a quote's customer messages to one address) go out as one."
+    coalesce_key = fields.CharField(max_length=128, null=True, db_index=True)
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
 

@@ -18,6 +18,7 @@ from models.enums import Author, MessageKind
 from models.errors import DomainError, ErrorCode
 from models.quote import Acceptance, LineChange, Quote, QuoteEvent, QuoteLine, ThreadMessage
 from models.services.caller import Caller, Deps
+from models.services.faults import note_commit
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ async def unit_of_work(deps: Deps) -> AsyncIterator[Pending]:
     pending: Pending = []
     async with in_transaction():
         yield pending
+        note_commit()
     for topic, payload in pending:
         try:
             await deps.bus.publish(topic, payload)
