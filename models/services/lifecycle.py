@@ -30,7 +30,7 @@ async def send_message(
     text = v.text(body, ["input", "body"], limit=v.MAX_MESSAGE, required=True)
     async with unit_of_work(deps) as pending:
         quote = await lock_quote(caller, quote_id)
-        scope = f"message:{quote.id}"
+        scope = f"message:{quote.id}:{'staff' if caller.is_staff else 'customer'}"
         if (earlier := await idempotency.replay(quote.organization_id, scope, key, text)) is not None:
             return await ThreadMessage.get(id=earlier["messageId"])
         rules.check(quote_state(quote, []), rules.QuoteAction.SEND_MESSAGE, caller.actor, now)
