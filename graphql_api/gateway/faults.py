@@ -108,6 +108,7 @@ class RetryOnFault:
                 ledger.fault = True
                 messages = _unavailable_response()
             if attempt == 1 and ledger.retryable:
+                log.warning("running the request again after a database fault before any commit")
                 await asyncio.sleep(RETRY_PAUSE)
                 continue
             break

@@ -28,6 +28,9 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionError,  # reset, refused, broken pipe
 )
 SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
+# What asyncpg says of a pooled connection that a termination left behind: closed, handed
+# back to the pool mid-use, or stuck in the state of the operation that was cut off.
+LOST_CONNECTION_WORDS = ("closed", "released back to the pool", "another operation")
 RETRY_PAUSE = 0.05
 
 
@@ -38,8 +41,9 @@ def is_connection_fault(error: BaseException | None) -> bool:
     while error is not None and seen < 10:
         if isinstance(error, CONNECTION_ERRORS):
             return True
-        if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
-            return True
+        if isinstance(error, asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError):
+            if any(words in str(error) for words in LOST_CONNECTION_WORDS):
+                return True
         if isinstance(error, sqlite3.OperationalError) and str(error) in SQLITE_BUSY:
             return True
         error = error.__cause__ or error.__context__

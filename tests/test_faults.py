@@ -1,0 +1,86 @@
+"""Which errors are a lost or busy database (retried, or answered SERVICE_UNAVAILABLE) and which
+are faults of the code (kept as they are, so that they stand out)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import asyncpg
+import pytest
+from tortoise.exceptions import IntegrityError, OperationalError
+
+from models.services.faults import Ledger, is_connection_fault, read_again_once
+
+
+def busy_error(tmp_path: Path) -> sqlite3.OperationalError:
+    """A real SQLite 'database is locked': another connection holds the write lock."""
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, timeout=0, isolation_level=None)
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    holder.execute("BEGIN EXCLUSIVE")
+    other = sqlite3.connect(path, timeout=0)
+    try:
+        other.execute("INSERT INTO t VALUES (1)")
+    except sqlite3.OperationalError as error:
+        return error
+    finally:
+        other.close()
+        holder.close()
+    raise AssertionError("the write did not meet the lock")
+
+
+def raised_from(cause: BaseException, wrapper: BaseException) -> BaseException:
+    try:
+        try:
+            raise cause
+        except BaseException as inner:
+            raise wrapper from inner
+    except BaseException as outer:
+        return outer
+
+
+def test_lost_connections_and_busy_databases_are_faults(tmp_path: Path) -> None:
+    assert is_connection_fault(asyncpg.AdminShutdownError("terminating connection"))
+    assert is_connection_fault(asyncpg.ConnectionDoesNotExistError("closed in the middle"))
+    assert is_connection_fault(ConnectionResetError(104, "Connection reset by peer"))
+    assert is_connection_fault(asyncpg.InterfaceError("cannot call Transaction.rollback(): the underlying connection is closed"))
+    # wrapped by the ORM, or met again while rolling back: the cause counts
+    assert is_connection_fault(raised_from(busy_error(tmp_path), OperationalError("wrapped")))
+    rollback = asyncpg.InterfaceError("cannot call Transaction.rollback(): the underlying connection is closed")
+    assert is_connection_fault(raised_from(asyncpg.AdminShutdownError("x"), rollback))
+
+
+def test_faults_of_the_request_or_the_code_are_not() -> None:
+    assert not is_connection_fault(None)
+    assert not is_connection_fault(ValueError("bad"))
+    assert not is_connection_fault(IntegrityError("duplicate key"))
+    assert not is_connection_fault(asyncpg.InterfaceError("the server expects 2 arguments, 1 was passed"))
+    assert not is_connection_fault(sqlite3.OperationalError("no such table: t"))
+
+
+def test_only_a_fault_before_any_commit_may_run_again() -> None:
+    assert Ledger(fault=True).retryable
+    assert not Ledger(fault=True, commit_started=True).retryable
+    assert not Ledger().retryable
+
+
+async def test_a_read_runs_once_more_after_a_fault_and_not_after_a_bug() -> None:
+    calls: list[int] = []
+
+    async def flaky() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise asyncpg.ConnectionDoesNotExistError("connection was closed")
+        return "rows"
+
+    assert await read_again_once(flaky) == "rows" and len(calls) == 2
+
+    async def broken() -> str:
+        calls.append(1)
+        raise KeyError("bug")
+
+    calls.clear()
+    with pytest.raises(KeyError):
+        await read_again_once(broken)
+    assert len(calls) == 1
