@@ -15,7 +15,7 @@ MAX_DEVICES = 200
 MAX_NAME = 200
 MAX_SHORT = 100
 MAX_MESSAGE = 5000
-MAX_PRICE = Decimal("1000000")
+MAX_PRICE = Decimal(1000000)
 MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "KWD": 3, "BHD": 3, "JOD": 3}
 EMAIL = re.compile(
     r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -129,7 +129,12 @@ def plain(value: str, path: Path) -> str:
 
 def email(value: str, path: Path) -> str:
     value = value.strip()
-    if len(value) > 254 or not EMAIL.match(value) or CONTROL.search(value) or BIDI_CONTROL.search(value):
+    if (
+        len(value) > 254
+        or not EMAIL.match(value)
+        or CONTROL.search(value)
+        or BIDI_CONTROL.search(value)
+    ):
         raise DomainError(ErrorCode.INVALID_INPUT, "not a valid email address", path)
     local, domain = value.rsplit("@", 1)
     return f"{local}@{domain.lower()}"

@@ -12,7 +12,6 @@ from graphql_api.types.payloads import SendMessagePayload
 from graphql_api.types.thread import ThreadMessage
 from models.services import lifecycle
 
-
 # A MESSAGE carries no line changes, so its record never needs the quote's currency; the payload
 # is built from what was written, with no read after the commit that could make it fail.
 NO_AMOUNTS = ""

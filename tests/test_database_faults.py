@@ -19,7 +19,6 @@ import asyncpg
 import httpx
 import pytest
 
-from tests import documents as doc
 from tests.client import Api, Org
 from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
 from tests.flow import submitted
@@ -161,11 +160,21 @@ async def test_terminated_connections_give_no_500_and_lose_or_double_no_write(
                     await post(token, f"w{number}-m{n}")
                 elif n % 3 == 1:
                     variables = {"id": quote["id"]}
-                    tally.note(await http.post("/graphql", json={"query": READ, "variables": variables},
-                                               headers={"Authorization": f"Bearer {token}"}))
+                    tally.note(
+                        await http.post(
+                            "/graphql",
+                            json={"query": READ, "variables": variables},
+                            headers={"Authorization": f"Bearer {token}"},
+                        )
+                    )
                 else:
-                    tally.note(await http.post("/graphql", json={"query": LIST},
-                                               headers={"Authorization": f"Bearer {target.org.owner_token}"}))
+                    tally.note(
+                        await http.post(
+                            "/graphql",
+                            json={"query": LIST},
+                            headers={"Authorization": f"Bearer {target.org.owner_token}"},
+                        )
+                    )
 
         async def terminator() -> int:
             terminated = 0

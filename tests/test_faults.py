@@ -30,13 +30,13 @@ def busy_error(tmp_path: Path) -> sqlite3.OperationalError:
     raise AssertionError("the write did not meet the lock")
 
 
-def raised_from(cause: BaseException, wrapper: BaseException) -> BaseException:
+def raised_from(cause: Exception, wrapper: Exception) -> Exception:
     try:
         try:
             raise cause
-        except BaseException as inner:
+        except Exception as inner:
             raise wrapper from inner
-    except BaseException as outer:
+    except Exception as outer:  # noqa: BLE001 - the very exception under test
         return outer
 
 
@@ -44,10 +44,16 @@ def test_lost_connections_and_busy_databases_are_faults(tmp_path: Path) -> None:
     assert is_connection_fault(asyncpg.AdminShutdownError("terminating connection"))
     assert is_connection_fault(asyncpg.ConnectionDoesNotExistError("closed in the middle"))
     assert is_connection_fault(ConnectionResetError(104, "Connection reset by peer"))
-    assert is_connection_fault(asyncpg.InterfaceError("cannot call Transaction.rollback(): the underlying connection is closed"))
+    assert is_connection_fault(
+        asyncpg.InterfaceError(
+            "cannot call Transaction.rollback(): the underlying connection is closed"
+        )
+    )
     # wrapped by the ORM, or met again while rolling back: the cause counts
     assert is_connection_fault(raised_from(busy_error(tmp_path), OperationalError("wrapped")))
-    rollback = asyncpg.InterfaceError("cannot call Transaction.rollback(): the underlying connection is closed")
+    rollback = asyncpg.InterfaceError(
+        "cannot call Transaction.rollback(): the underlying connection is closed"
+    )
     assert is_connection_fault(raised_from(asyncpg.AdminShutdownError("x"), rollback))
 
 
@@ -55,7 +61,9 @@ def test_faults_of_the_request_or_the_code_are_not() -> None:
     assert not is_connection_fault(None)
     assert not is_connection_fault(ValueError("bad"))
     assert not is_connection_fault(IntegrityError("duplicate key"))
-    assert not is_connection_fault(asyncpg.InterfaceError("the server expects 2 arguments, 1 was passed"))
+    assert not is_connection_fault(
+        asyncpg.InterfaceError("the server expects 2 arguments, 1 was passed")
+    )
     assert not is_connection_fault(sqlite3.OperationalError("no such table: t"))
 
 

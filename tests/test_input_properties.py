@@ -245,7 +245,11 @@ async def world(api: Api) -> World:
 
 async def footprint(org: Org) -> tuple[Any, ...]:
     """What no refused call may change."""
-    quotes = await Quote.filter(organization_id=org.id).order_by("id").values_list("id", "version", "status")
+    quotes = (
+        await Quote.filter(organization_id=org.id)
+        .order_by("id")
+        .values_list("id", "version", "status")
+    )
     return (
         tuple(quotes),
         await QuoteLine.filter(quote__organization_id=org.id).count(),
@@ -285,7 +289,10 @@ async def test_any_input_gets_a_coded_answer_and_a_refusal_changes_nothing(
     response = await api.client.post(
         "/graphql",
         content=json.dumps({"query": document(operation, name, field), "variables": variables}),
-        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+        headers={
+            "Content-Type": "application/json",
+            **({"Authorization": f"Bearer {token}"} if token else {}),
+        },
     )
     assert response.status_code == 200, response.text
     body = response.json()

@@ -87,7 +87,11 @@ async def test_a_burst_of_customer_messages_makes_two_emails_and_every_notificat
 
     # The next message after that email opens the next window: nothing more is lost or doubled.
     await _post(api, link, quote["id"], "one more thing")
-    last = await OutboxEmail.filter(organization_id=org.id, template="staff_changes_requested").order_by("-id").first()
+    last = (
+        await OutboxEmail.filter(organization_id=org.id, template="staff_changes_requested")
+        .order_by("-id")
+        .first()
+    )
     assert last is not None and last.next_attempt_at > utcnow()
     planned = datetime.fromisoformat(str(last.context["planned_at"]))
     assert planned == last.next_attempt_at
@@ -124,7 +128,10 @@ async def test_messages_on_two_quotes_are_emailed_apart(
     await _drain(app, catcher)
     subjects = sorted(m["Subject"] for m in catcher.to(owner)[already:])
     assert len(subjects) == 2
-    assert first["number"] in subjects[0] + subjects[1] and second["number"] in subjects[0] + subjects[1]
+    assert (
+        first["number"] in subjects[0] + subjects[1]
+        and second["number"] in subjects[0] + subjects[1]
+    )
 
 
 async def test_staff_messages_to_the_customer_are_not_held_back(

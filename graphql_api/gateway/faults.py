@@ -67,7 +67,12 @@ class DatabaseFaults(SchemaExtension):
 
 def _unavailable_response() -> list[Message]:
     body = orjson.dumps(
-        {"data": None, "errors": [{"message": UNAVAILABLE_MESSAGE, "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}
+        {
+            "data": None,
+            "errors": [
+                {"message": UNAVAILABLE_MESSAGE, "extensions": {"code": "SERVICE_UNAVAILABLE"}}
+            ],
+        }
     )
     return [
         {
@@ -116,10 +121,17 @@ class RetryOnFault:
             await send(message)
 
 
+# Bodies larger than this are passed through unbuffered (and so never run twice); the request
+# size limit, where configured, sits in front of this middleware.
+MAX_BUFFERED = 2 * 1024 * 1024
+
+
 def _streams(scope: Scope) -> bool:
-    """Multipart (incremental) answers are streamed, never buffered."""
+    """Multipart (incremental) answers are streamed, and large bodies not held: no retry."""
     for name, value in scope.get("headers", []):
         if name == b"accept" and b"multipart/mixed" in value:
+            return True
+        if name == b"content-length" and (not value.isdigit() or int(value) > MAX_BUFFERED):
             return True
     return False
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, DecimalException
 
-import dateutil.parser
 import strawberry
 from graphql import GraphQLError
 from strawberry.types.scalar import ScalarDefinition
@@ -30,7 +29,7 @@ def parse_datetime(value: object) -> datetime:
     if not isinstance(value, str) or len(value) > MAX_SCALAR_LENGTH:
         raise bad_input("DateTime is an ISO 8601 string, e.g. 2030-01-01T00:00:00Z.")
     try:
-        parsed = dateutil.parser.isoparse(value)
+        parsed = datetime.fromisoformat(value)
     except (ValueError, OverflowError):
         raise bad_input("DateTime is an ISO 8601 string, e.g. 2030-01-01T00:00:00Z.") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
@@ -59,7 +58,11 @@ def _isoformat(value: datetime) -> str:
 
 
 def _scalar(
-    name: str, description: str, origin: type, serialize: Callable[..., str], parse: Callable[..., object]
+    name: str,
+    description: str,
+    origin: type,
+    serialize: Callable[..., str],
+    parse: Callable[..., object],
 ) -> ScalarDefinition:
     return ScalarDefinition(
         name=name,
@@ -86,7 +89,10 @@ DecimalScalar = _scalar(
     str,
     parse_decimal,
 )
-SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {datetime: DateTimeScalar, Decimal: DecimalScalar}
+SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {
+    datetime: DateTimeScalar,
+    Decimal: DecimalScalar,
+}
 
 
 @strawberry.interface(description="Anything with a global ID that `node(id:)` can fetch back.")

@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 
 T = TypeVar("T")
 
@@ -41,9 +41,10 @@ def is_connection_fault(error: BaseException | None) -> bool:
     while error is not None and seen < 10:
         if isinstance(error, CONNECTION_ERRORS):
             return True
-        if isinstance(error, asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError):
-            if any(words in str(error) for words in LOST_CONNECTION_WORDS):
-                return True
+        if isinstance(
+            error, asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError
+        ) and any(words in str(error) for words in LOST_CONNECTION_WORDS):
+            return True
         if isinstance(error, sqlite3.OperationalError) and str(error) in SQLITE_BUSY:
             return True
         error = error.__cause__ or error.__context__

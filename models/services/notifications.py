@@ -3,8 +3,8 @@ to staff in the outbox, and pushed live to `notificationAdded` once that transac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
