@@ -79,10 +79,19 @@ async def test_unstorable_searches_are_refused(api: Api, org: Org, search: str) 
     assert codes(answer) == ["BAD_USER_INPUT"]
 
 
-async def test_a_nul_written_in_the_document_is_refused(api: Api, org: Org) -> None:
-    query = 'query { quotes(first: 1, filter: {search: "x\\u0000y"}) { totalCount } }'
+@pytest.mark.parametrize(
+    ("escape", "code"),
+    # a lone surrogate escape is already a syntax error of the document
+    [("\\u0000", "BAD_USER_INPUT"), ("\\u{0}", "BAD_USER_INPUT"), ("\\ud800", None)],
+)
+async def test_unstorable_escapes_written_in_the_document_are_refused(
+    api: Api, org: Org, escape: str, code: str | None
+) -> None:
+    query = 'query { quotes(first: 1, filter: {search: "x%sy"}) { totalCount } }' % escape
     answer = await api.raw(query, token=org.owner_token)
-    assert codes(answer) == ["BAD_USER_INPUT"]
+    assert answer["data"] is None and answer["errors"], answer
+    assert codes(answer) == [code], answer
+    assert "Unexpected" not in answer["errors"][0]["message"]
 
 
 async def test_a_lone_surrogate_in_a_submission_creates_nothing(api: Api, org: Org) -> None:

@@ -60,7 +60,9 @@ class InputGuard(SchemaExtension):
             where = unstorable_path(context.variables or {}, "$")
             if where is not None:
                 error = refusal(f"Variable {where}")
-            elif context.graphql_document is not None:
+            elif context.graphql_document is not None and "\\u" in (context.query or ""):
+                # Only an escape (\u0000, \ud800) puts NUL or a surrogate in a literal: the
+                # lexer refuses them written raw.
                 literals = _Literals()
                 visit(context.graphql_document, literals)
                 if literals.found:
