@@ -28,6 +28,7 @@ from graphql_api.context import Context
 from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
 from graphql_api.gateway.faults import RetryOnFault
+from graphql_api.gateway.input import refuse_unstorable_envelope
 from graphql_api.jobs import background_jobs
 from graphql_api.live import Live
 from graphql_api.pubsub import Broker, create_broker
@@ -113,6 +114,13 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """The request, refused with 400 if its operation name or extensions hold NUL or a lone
+        surrogate (which would reach the answer's error text); variables are InputGuard's."""
+        data = await super().parse_http_body(request)
+        refuse_unstorable_envelope(data)
+        return data
 
 
 async def logo(request: Request) -> Response:

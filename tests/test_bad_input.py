@@ -108,6 +108,27 @@ async def test_a_lone_surrogate_in_a_submission_creates_nothing(api: Api, org: O
         assert codes(answer) == ["BAD_USER_INPUT"]
 
 
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        {"operationName": LONE_SURROGATE},
+        {"extensions": {"note": LONE_SURROGATE}},
+        {"query": "query { viewer { kind } } # " + LONE_SURROGATE},
+    ],
+)
+async def test_an_unstorable_request_envelope_is_a_bad_request(
+    api: Api, org: Org, envelope: dict[str, Any]
+) -> None:
+    body = {"query": "query { viewer { kind } }", **envelope}
+    response = await api.client.post(
+        "/graphql",
+        content=json.dumps(body),
+        headers={"Authorization": f"Bearer {org.owner_token}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "NUL or lone surrogates" in response.text
+
+
 # ------------------------------------------------------------------ IDs and cursors
 
 

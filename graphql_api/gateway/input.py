@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from cross_web import HTTPException
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, StringValueNode, visit
 from graphql.language import Visitor
@@ -17,6 +18,7 @@ from graphql_api.types.common import bad_input
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MAX_NESTING = 64
+ENVELOPE = {"query": "query", "operation_name": "operationName", "extensions": "extensions"}
 
 
 def unstorable_path(value: object, path: str, depth: int = 0) -> str | None:
@@ -44,6 +46,17 @@ class _Literals(Visitor):
     def enter_string_value(self, node: StringValueNode, *_: object) -> None:
         if UNSTORABLE.search(node.value):
             self.found = True
+
+
+def refuse_unstorable_envelope(data: object) -> None:
+    """HTTP 400 for a request (or batch) whose query text, operation name or extensions hold NUL
+    or a lone surrogate: errors about them would echo them, and no answer can encode them."""
+    for item in data if isinstance(data, list) else [data]:
+        for part, name in ENVELOPE.items():
+            if unstorable_path(getattr(item, part, None), name) is not None:
+                raise HTTPException(
+                    400, f"The request's {name} may not contain NUL or lone surrogates."
+                )
 
 
 def refusal(where: str) -> GraphQLError:
