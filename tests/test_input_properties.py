@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -181,8 +182,6 @@ def _shaped(kind: Any, world: World, depth: int) -> st.SearchStrategy[Any]:
 
 
 def _zones() -> list[Any]:
-    from datetime import UTC, timedelta, timezone
-
     return [UTC, timezone(timedelta(hours=-12)), timezone(timedelta(hours=14))]
 
 
