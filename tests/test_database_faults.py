@@ -55,6 +55,15 @@ class Tally:
     sent: dict[str, bool] = field(default_factory=dict)
     requests: int = 0
 
+    def note_page(self, response: httpx.Response) -> None:
+        """The customer page: HTML, or 503 with the coded JSON error."""
+        self.requests += 1
+        self.statuses[response.status_code] += 1
+        if response.status_code == 503:
+            self.note(response)
+            self.requests -= 1
+            self.statuses[503] -= 1
+
     def note(self, response: httpx.Response) -> dict[str, Any]:
         self.requests += 1
         self.statuses[response.status_code] += 1
@@ -156,7 +165,9 @@ async def test_terminated_connections_give_no_500_and_lose_or_double_no_write(
             while not stop.is_set():
                 n += 1
                 token = link if n % 2 else target.org.owner_token
-                if n % 3 == 0:
+                if n % 7 == 0:
+                    tally.note_page(await http.get(f"/q/{link}"))
+                elif n % 3 == 0:
                     await post(token, f"w{number}-m{n}")
                 elif n % 3 == 1:
                     variables = {"id": quote["id"]}

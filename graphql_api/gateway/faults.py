@@ -2,9 +2,10 @@
 
 `DatabaseFaults` (a schema extension) turns any error caused by a lost connection into
 `extensions.code` `SERVICE_UNAVAILABLE` and notes the fault in the request's ledger.
-`RetryOnFault` (ASGI middleware around `/graphql`) runs a request once more when its ledger
-shows a fault before any commit began (a read, or a write that rolled back), and answers 503
-with the same code if a fault still escapes the GraphQL layer (e.g. while reading the token).
+`RetryOnFault` (ASGI middleware) runs a `/graphql` request once more when its ledger shows a
+fault before any commit began (a read, or a write that rolled back), and answers 503 with the
+same code if a fault still escapes the GraphQL layer (e.g. while reading the token) or any other
+route before its answer began.
 """
 
 from __future__ import annotations
@@ -97,8 +98,11 @@ class RetryOnFault:
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path or _streams(scope):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"] != self.path or _streams(scope):
+            await _unbuffered(self.app, scope, receive, send)
             return
         body = await _read_body(receive)
         for attempt in (1, 2):
@@ -118,6 +122,27 @@ class RetryOnFault:
                 continue
             break
         for message in messages:
+            await send(message)
+
+
+async def _unbuffered(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Other routes (the customer page, downloads, logos) are not run twice, but a fault that
+    escapes them before their answer began is a 503, not a 500."""
+    started = False
+
+    async def watched(message: Message) -> None:
+        nonlocal started
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await app(scope, receive, watched)
+    except Exception as error:
+        if started or not is_connection_fault(error):
+            raise
+        route = "/" + scope["path"].lstrip("/").split("/", 1)[0]  # never the token in the path
+        log.warning("database connection lost at %s/…: %r", route, error)
+        for message in _unavailable_response():
             await send(message)
 
 
