@@ -10,7 +10,12 @@ import asyncpg
 import pytest
 from tortoise.exceptions import IntegrityError, OperationalError
 
+from graphql_api.ids import decode_id
+from models.quote import ThreadMessage
 from models.services.faults import Ledger, is_connection_fault, read_again_once
+from tests import documents as doc
+from tests.client import Api, Org
+from tests.flow import submitted
 
 
 def busy_error(tmp_path: Path) -> sqlite3.OperationalError:
@@ -92,3 +97,36 @@ async def test_a_read_runs_once_more_after_a_fault_and_not_after_a_bug() -> None
     with pytest.raises(KeyError):
         await read_again_once(broken)
     assert len(calls) == 1
+
+
+# ------------------------------------------------------------------ a busy SQLite database, for real
+
+
+async def test_a_write_that_meets_a_locked_sqlite_database_is_coded_and_retried_safely(
+    api: Api, org: Org, database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process holds SQLite's write lock: the message (tried twice by the server) is
+    answered SERVICE_UNAVAILABLE, not a 500, and nothing is posted; the client's retry with the
+    same key, once the lock is gone, posts it exactly once."""
+    if not database.startswith("sqlite://"):
+        pytest.skip("SQLite's own lock; PostgreSQL faults: tests/test_database_faults.py")
+    quote, link = await submitted(api, org)
+    quote_pk = decode_id(quote["id"], "Quote")
+    message = {"quoteId": quote["id"], "body": "Still there?", "idempotencyKey": "busy-1"}
+    holder = sqlite3.connect(database.removeprefix("sqlite://"), timeout=0, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        refused = await api.raw(doc.SEND_MESSAGE, {"input": message}, link)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert refused["data"] is None
+    assert "running the request again" in caplog.text
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["SERVICE_UNAVAILABLE"]
+    assert await ThreadMessage.filter(quote_id=quote_pk, body="Still there?").count() == 0
+
+    retried = await api(doc.SEND_MESSAGE, {"input": message}, link)
+    assert retried["sendMessage"]["message"]["body"] == "Still there?"
+    again = await api(doc.SEND_MESSAGE, {"input": message}, link)
+    assert again["sendMessage"]["message"]["id"] == retried["sendMessage"]["message"]["id"]
+    assert await ThreadMessage.filter(quote_id=quote_pk, body="Still there?").count() == 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from graphql import (
@@ -234,7 +234,9 @@ async def world(api: Api) -> World:
     done, done_link = await accepted(api, org)
     quote_ids = [open_quote["id"], countered["id"], done["id"]]
     line_ids = [line["id"] for quote in (open_quote, countered, done) for line in quote["lines"]]
-    notifications = await Notification.filter(organization_id=org.id).values_list("id", flat=True)
+    notifications = cast(
+        list[int], await Notification.filter(organization_id=org.id).values_list("id", flat=True)
+    )
     return World(
         org=org,
         ids=quote_ids + line_ids + [to_global_id("Notification", n) for n in notifications],
