@@ -33,6 +33,8 @@ from graphql_api.http.health import healthz, readyz_endpoint
 from graphql_api.http.metrics import metrics_endpoint
 from graphql_api.http.requests import ObserveRequests
 from graphql_api.http.tracing import configure_tracing
+from graphql_api.gateway.faults import RetryOnFault
+from graphql_api.gateway.input import refuse_unstorable_envelope
 from graphql_api.jobs import background_jobs
 from graphql_api.live import Live
 from graphql_api.pubsub import Broker, create_broker
@@ -49,6 +51,7 @@ from graphql_api.websocket import (
 )
 from models.organization import Organization
 from models.services.caller import Deps
+from models.services.faults import is_connection_fault, read_again_once
 
 log = logging.getLogger("tradequote")
 
@@ -104,13 +107,19 @@ class GraphQLView(GraphQL[Context, None]):
             live=self.live,
         )
         if isinstance(request, Request):
+            header = request.headers.get("authorization")
             try:
-                context.viewer = await resolve_viewer(
-                    request.headers.get("authorization"), self.settings.secret_key
+                context.viewer = await read_again_once(
+                    lambda: resolve_viewer(header, self.settings.secret_key)
                 )
             except BadToken as error:
                 context.auth_error = str(error)
                 context.auth_reason = error.reason.value
+            except Exception as error:
+                if not is_connection_fault(error):
+                    raise
+                log.warning("database connection lost reading the token: %r", error)
+                context.service_error = "database unavailable"
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -122,6 +131,13 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return await graphiql_page(request)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """The request, refused with 400 if its operation name or extensions hold NUL or a lone
+        surrogate (which would reach the answer's error text); variables are InputGuard's."""
+        data = await super().parse_http_body(request)
+        refuse_unstorable_envelope(data)
+        return data
 
 
 async def logo(request: Request) -> Response:
@@ -178,6 +194,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         ],
         middleware=[
             Middleware(ObserveRequests),
+            Middleware(RetryOnFault),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),

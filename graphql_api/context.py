@@ -37,6 +37,8 @@ class Context:
     auth_error: str | None = None
     "Its `extensions.reason`, e.g. LINK_REVOKED or TOKEN_EXPIRED."
     auth_reason: str | None = None
+    "Why the request could not be served (the database was unreachable reading the token)."
+    service_error: str | None = None
     client_ip: str | None = None
     user_agent: str | None = None
     request: Any = None

@@ -7,6 +7,9 @@ import binascii
 
 from graphql import GraphQLError
 
+# Primary keys are the databases' 32-bit integers: anything larger names nothing.
+MAX_PK = 2**31 - 1
+
 
 def to_global_id(type_name: str, pk: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
@@ -17,7 +20,10 @@ def from_global_id(global_id: str) -> tuple[str, int] | None:
     try:
         padded = global_id + "=" * (-len(global_id) % 4)
         type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        return (type_name, int(pk)) if type_name and pk.isdigit() else None
+        if not type_name or not pk.isascii() or not pk.isdigit() or len(pk) > 10:
+            return None
+        number = int(pk)
+        return (type_name, number) if number <= MAX_PK else None
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
 

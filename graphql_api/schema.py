@@ -22,8 +22,11 @@ from strawberry.types import ExecutionContext as OperationContext
 from graphql_api.errors import unauthenticated
 from graphql_api.http.operations import ObserveOperations, report_errors
 from graphql_api.http.tracing import tracing_extension
+from graphql_api.gateway.faults import DatabaseFaults
+from graphql_api.gateway.input import InputGuard
 from graphql_api.live import ExecutionContext, LoadersPerOperation
 from graphql_api.types.buy_order import BuyOrder
+from graphql_api.types.common import SCALAR_OVERRIDES
 from graphql_api.types.notification import Notification
 from graphql_api.types.organization import Organization, StaffMember
 from graphql_api.types.quote import Quote, QuoteLine
@@ -140,9 +143,12 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         types=[Quote, QuoteLine, ThreadMessage, BuyOrder, Organization, StaffMember, Notification],
         execution_context_class=ExecutionContext,
+        scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             tracing_extension,  # first: its span covers the others
             Authentication,
+            InputGuard,
+            DatabaseFaults,
             LoadersPerOperation,
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),

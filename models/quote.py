@@ -212,6 +212,8 @@ class IdempotencyRecord(Model):
     organization_id: int
     scope = fields.CharField(max_length=64)
     key = fields.CharField(max_length=128)
+    "SHA-256 of the canonical request: the same key with another request is refused."
+    request_hash = fields.CharField(max_length=64, null=True)
     result = fields.JSONField()
     created_at = fields.DatetimeField(auto_now_add=True)
 

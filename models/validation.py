@@ -15,12 +15,20 @@ MAX_DEVICES = 200
 MAX_NAME = 200
 MAX_SHORT = 100
 MAX_MESSAGE = 5000
-MAX_PRICE = Decimal("1000000")
+MAX_PRICE = Decimal(1000000)
 MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "KWD": 3, "BHD": 3, "JOD": 3}
 EMAIL = re.compile(
     r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{5,24}$")
+# Amounts from ±10^-12 to 10^15 in magnitude; anything beyond is a typo or an attack.
+MIN_ADJUSTED_EXPONENT = -12
+MAX_ADJUSTED_EXPONENT = 15
+# NUL, the other C0 controls, DEL and the C1 controls; lone surrogates (no text has them).
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+LINE_BREAKS = re.compile("[\n\t\r\u2028\u2029]")
+# Bidirectional embeddings, overrides and isolates: they make a name read as something else.
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 Path = Sequence[str | int]
 
@@ -51,12 +59,26 @@ def money(value: Decimal, currency_code: str, path: Path, *, allow_zero: bool = 
     if value > MAX_PRICE:
         raise DomainError(ErrorCode.INVALID_INPUT, f"prices stay under {MAX_PRICE}", path)
     places = minor_units(currency_code)
+    if value and value.adjusted() < MIN_ADJUSTED_EXPONENT:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"{currency_code} has {places} decimal places", path
+        )
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
         raise DomainError(
             ErrorCode.INVALID_INPUT, f"{currency_code} has {places} decimal places", path
         )
-    return quantize(value, currency_code)
+    amount = quantize(value, currency_code)
+    if amount < minor_unit(currency_code) and not (allow_zero and amount == 0):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"prices are at least {minor_unit(currency_code)}", path
+        )
+    return amount
+
+
+def minor_unit(currency_code: str) -> Decimal:
+    """The smallest amount of the currency: 0.01 USD, 1 JPY, 0.001 KWD."""
+    return Decimal(1).scaleb(-minor_units(currency_code))
 
 
 def quantity(value: int, path: Path) -> int:
@@ -68,9 +90,16 @@ def quantity(value: int, path: Path) -> int:
 
 
 def text(
-    value: str | None, path: Path, *, limit: int = MAX_SHORT, required: bool = False
+    value: str | None,
+    path: Path,
+    *,
+    limit: int = MAX_SHORT,
+    required: bool = False,
+    name: bool = False,
 ) -> str | None:
-    """Trimmed text within `limit` characters; empty counts as absent unless required."""
+    """Trimmed text within `limit` characters; empty counts as absent unless required. Never
+    NUL, other control characters (tabs and line breaks aside) or lone surrogates; a `name` (a
+    person's, or the name typed as a signature) is one line without bidirectional controls."""
     if value is None:
         if required:
             raise DomainError(ErrorCode.INVALID_INPUT, "required", path)
@@ -82,14 +111,30 @@ def text(
         return None
     if len(value) > limit:
         raise DomainError(ErrorCode.INVALID_INPUT, f"at most {limit} characters", path)
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+    plain(value, path)
+    if name and (LINE_BREAKS.search(value) or BIDI_CONTROL.search(value)):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "a name is one line without direction controls", path
+        )
+    return value
+
+
+def plain(value: str, path: Path) -> str:
+    """`value` if it holds no NUL, no control character but tab and line breaks, and no lone
+    surrogate (which no database can store)."""
+    if CONTROL.search(value):
         raise DomainError(ErrorCode.INVALID_INPUT, "control characters are not allowed", path)
     return value
 
 
 def email(value: str, path: Path) -> str:
     value = value.strip()
-    if len(value) > 254 or not EMAIL.match(value):
+    if (
+        len(value) > 254
+        or not EMAIL.match(value)
+        or CONTROL.search(value)
+        or BIDI_CONTROL.search(value)
+    ):
         raise DomainError(ErrorCode.INVALID_INPUT, "not a valid email address", path)
     local, domain = value.rsplit("@", 1)
     return f"{local}@{domain.lower()}"

@@ -12,11 +12,20 @@ from graphql_api.types.payloads import SendMessagePayload
 from graphql_api.types.thread import ThreadMessage
 from models.services import lifecycle
 
+# A MESSAGE carries no line changes, so its record never needs the quote's currency; the payload
+# is built from what was written, with no read after the commit that could make it fail.
+NO_AMOUNTS = ""
+
 
 @strawberry.input
 class SendMessageInput:
     quote_id: strawberry.ID
     body: str
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="The same key again returns the first message instead of posting twice; "
+        "the same key with another body is refused (IDEMPOTENCY_KEY_REUSED).",
+    )
 
 
 @strawberry.type
@@ -29,12 +38,14 @@ class ThreadMutations:
         if quote_id is None:
             return SendMessagePayload(message=None, user_errors=not_found(["input", "quoteId"]))
         ctx = info.context
-        result = await attempt(lifecycle.send_message(ctx.deps, ctx.caller, quote_id, input.body))
+        result = await attempt(
+            lifecycle.send_message(
+                ctx.deps, ctx.caller, quote_id, input.body, input.idempotency_key
+            )
+        )
         if isinstance(result, list):
             return SendMessagePayload(message=None, user_errors=result)
         ctx.loaders.forget_quote(quote_id)
-        quote = await ctx.loaders.quote_by_id.load(quote_id)
-        assert quote is not None
         record = MessageRecord(
             id=result.id,
             quote_id=quote_id,
@@ -45,5 +56,5 @@ class ThreadMutations:
             created_at=result.created_at,
         )
         return SendMessagePayload(
-            message=ThreadMessage.from_record(record, quote.currency_code), user_errors=[]
+            message=ThreadMessage.from_record(record, NO_AMOUNTS), user_errors=[]
         )

@@ -602,11 +602,15 @@ async def test_a_retried_submission_returns_the_first_result(api: Api, org: Org)
     assert first["userErrors"] == [] and first["quote"]["status"] == "SUBMITTED"
 
     async with Unchanged(api, link, quote_id):
-        # the same key again (even with a changed form) is the same submission
-        retry = {**submission, "devices": [TABLET]}
-        second = (await api(SUBMIT_SHORT, {"input": retry}, link))["submitQuote"]
+        # the same key with the same form again is the same submission
+        second = (await api(SUBMIT_SHORT, {"input": submission}, link))["submitQuote"]
         assert second["userErrors"] == []
         assert second["quote"] == first["quote"]
+        # the same key with another form is refused (as Stripe does), not silently replayed
+        changed = {**submission, "devices": [TABLET]}
+        reused = (await api(SUBMIT_SHORT, {"input": changed}, link))["submitQuote"]
+        assert errors(reused) == [("IDEMPOTENCY_KEY_REUSED", ["input", "idempotencyKey"])]
+        assert reused["quote"] is None
         # another key is a second submission, which the status refuses
         other = (await api(SUBMIT_SHORT, {"input": {**submission, "idempotencyKey": "form-2"}}, link))["submitQuote"]
         assert [e["code"] for e in other["userErrors"]] == ["INVALID_STATE"]
@@ -636,9 +640,11 @@ async def test_a_retried_conversion_returns_the_first_buy_order(api: Api, org: O
     assert first["userErrors"] == [] and first["quote"]["status"] == "CONVERTED"
 
     async with Unchanged(api, org.owner_token, quote["id"]):
-        again = (await api(doc.CONVERT, {"input": {**convert, "payoutMethod": "CHECK"}}, org.owner_token))[
+        reused = (await api(doc.CONVERT, {"input": {**convert, "payoutMethod": "CHECK"}}, org.owner_token))[
             "convertToBuyOrder"
         ]
+        assert errors(reused) == [("IDEMPOTENCY_KEY_REUSED", ["input", "idempotencyKey"])]
+        again = (await api(doc.CONVERT, {"input": convert}, org.owner_token))["convertToBuyOrder"]
         assert again["userErrors"] == []
         # the same buy order (its receipt URL is signed afresh, with a new expiry)
         assert {**again["buyOrder"], "receiptUrl": None} == {**first["buyOrder"], "receiptUrl": None}

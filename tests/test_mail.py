@@ -8,6 +8,7 @@ addresses and looks only at what arrived for them."""
 from __future__ import annotations
 
 import asyncio
+import time
 import base64
 import email
 import secrets
@@ -185,7 +186,8 @@ async def test_smtp_outage_loses_nothing_and_sends_once(
     catcher.stop()
     to = address("outage")
     row = await queue(organization, "staff_message", to, message="Your label is ready.")
-    sender = OutboxSender(smtp_settings(catcher), policy=RetryPolicy(base_delay=0.3, jitter=0.0))
+    policy = RetryPolicy(quick_delays=(), base_delay=0.3, jitter=0.0)
+    sender = OutboxSender(smtp_settings(catcher), policy=policy)
     before = utcnow()
 
     assert await sender.run_once() == 0
@@ -208,6 +210,34 @@ async def test_smtp_outage_loses_nothing_and_sends_once(
     delivered = await OutboxEmail.get(id=row.id)
     assert delivered.status is OutboxStatus.SENT
     assert delivered.attempts == 2
+
+
+async def test_a_few_seconds_of_smtp_outage_delay_mail_by_seconds(
+    catcher: MailCatcher, organization: Organization
+) -> None:
+    """The real catcher down for 4 s: the sender's quick retries (2 s, then 5 s) deliver the
+    email a few seconds after it is back, not after the minute-long backoff."""
+    catcher.stop()
+    to = address("blip")
+    row = await queue(organization, "staff_message", to, message="Back in a moment.")
+    stop = asyncio.Event()
+    sender = OutboxSender(smtp_settings(catcher), policy=RetryPolicy(jitter=0.0))
+    task = asyncio.create_task(sender.run_forever(stop, interval=0.1))
+    started = time.monotonic()
+    try:
+        await asyncio.sleep(4.0)
+        catcher.start()
+        back = time.monotonic()
+        while not catcher.to(to) and time.monotonic() - back < 20:
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert len(catcher.to(to)) == 1
+    arrived = time.monotonic() - started
+    assert arrived < 9.0, f"delivered {arrived:.1f} s after queueing"
+    await row.refresh_from_db()
+    assert row.status is OutboxStatus.SENT and row.attempts == 3
 
 
 async def test_concurrent_senders_deliver_each_email_once(
@@ -501,8 +531,8 @@ def test_smtp_urls() -> None:
 def test_backoff_grows_is_capped_and_gives_up_after_about_a_day() -> None:
     policy = RetryPolicy(jitter=0.0)
     delays = [policy.delay(n).total_seconds() for n in range(1, policy.max_attempts)]
-    assert delays[:3] == [60, 120, 240]
+    assert delays[:7] == [2, 5, 15, 30, 60, 120, 240]
     assert max(delays) == policy.max_delay
     assert 16 * 3600 < sum(delays) < 30 * 3600
-    jittered = RetryPolicy().delay(3).total_seconds()
+    jittered = RetryPolicy().delay(7).total_seconds()
     assert 240 * 0.8 <= jittered <= 240 * 1.2

@@ -8,8 +8,9 @@ Each batch goes in three steps, so that no database transaction stays open while
    `attempts + 1`. A replica that dies mid-batch only delays its rows until the lease ends.
 2. **deliver**, outside any transaction: render with the organization's current branding,
    render attachments, build the MIME message (the row's stable Message-ID), send.
-3. **record**: SENT with `sent_at`; or `last_error` and a retry after an exponential backoff
-   with jitter, up to `max_attempts` (about a day), then FAILED. An SMTP outage only delays.
+3. **record**: SENT with `sent_at`; or `last_error` and a retry: within seconds first (2 s, 5 s,
+   15 s, 30 s: most outages are a restart or a blip), then after an exponential backoff with
+   jitter, up to `max_attempts` (about a day), then FAILED. An SMTP outage only delays.
 
 Delivery is at least once: an email can go out twice only if the process dies between the
 server accepting it and step 3; its unchanged Message-ID lets mail systems drop the copy.
@@ -52,19 +53,27 @@ BATCH_SIZE = 20
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff: 1 min, 2, 4, … capped at 6 h, ±20 % jitter so that a recovering
-    server is not hit by every replica at once; FAILED after 12 attempts (about 20 hours)."""
+    """Quick retries first (2 s, 5 s, 15 s, 30 s), so that a few seconds of SMTP outage delay
+    mail by seconds; then exponential backoff: 1 min, 2, 4, … capped at 6 h; ±20 % jitter so
+    that a recovering server is not hit by every replica at once; FAILED after 16 attempts
+    (about 20 hours)."""
 
+    quick_delays: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0)
     base_delay: float = 60.0
     max_delay: float = 6 * 3600.0
-    max_attempts: int = 12
+    max_attempts: int = 16
     jitter: float = 0.2
     # How long a claimed row stays invisible to other senders while this one delivers it.
     lease: float = 600.0
 
-    def delay(self, attempts: int) -> timedelta:
-        """The wait after the `attempts`-th failed attempt."""
-        seconds = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
+    def delay(self, attempts: int, *, transient: bool = True) -> timedelta:
+        """The wait after the `attempts`-th failed attempt; a failure that is no blip (a
+        template that does not render) goes straight to the backoff."""
+        quick = len(self.quick_delays) if transient else 0
+        if 1 <= attempts <= quick:
+            seconds = self.quick_delays[attempts - 1]
+        else:
+            seconds = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1 - quick))
         seconds *= 1 + random.uniform(-self.jitter, self.jitter)
         return timedelta(seconds=seconds)
 
@@ -130,7 +139,7 @@ class OutboxSender:
                     except UndeliverableError as exc:
                         await self._failed(row, str(exc), permanent=True)
                     except RenderError as exc:
-                        await self._failed(row, str(exc))
+                        await self._failed(row, str(exc), transient=False)
                     except Exception as exc:
                         logger.warning("outbox email %s: %s", row.id, describe(exc), exc_info=True)
                         await self._failed(row, describe(exc))
@@ -196,11 +205,14 @@ class OutboxSender:
             if updated and isinstance(quote_id, int) and not row.template.startswith("staff_"):
                 await record_email_sent(quote_id, row.to_address, now)
 
-    async def _failed(self, row: OutboxEmail, error: str, *, permanent: bool = False) -> None:
+    async def _failed(
+        self, row: OutboxEmail, error: str, *, permanent: bool = False, transient: bool = True
+    ) -> None:
         now = utcnow()
         give_up = permanent or row.attempts >= self.policy.max_attempts
         status = OutboxStatus.FAILED if give_up else OutboxStatus.PENDING
-        next_attempt = now if give_up else now + self.policy.delay(row.attempts)
+        delay = self.policy.delay(row.attempts, transient=transient)
+        next_attempt = now if give_up else now + delay
         await OutboxEmail.filter(id=row.id, status=OutboxStatus.PENDING).update(
             status=status, next_attempt_at=next_attempt, last_error=error[:MAX_ERROR_LENGTH]
         )

@@ -402,11 +402,19 @@ def staff_customer_responded(c: TemplateContext, b: Branding) -> Content:
 @template("staff_changes_requested")
 def staff_changes_requested(c: TemplateContext, b: Branding) -> Content:
     number, who = c.text("quote_number"), _who(c)
+    messages = [str(m) for m in c.data.get("items") or [] if m] or [c.text("message")]
+    if len(messages) == 1:
+        return _staff(
+            c,
+            f"{who} asked for changes on quote {number}",
+            f"{who} asked for changes on quote {number}:",
+            Quoted(messages[0]),
+        )
     return _staff(
         c,
-        f"{who} asked for changes on quote {number}",
-        f"{who} asked for changes on quote {number}:",
-        Quoted(c.text("message")),
+        f"{who} sent {len(messages)} messages on quote {number}",
+        f"{who} sent {len(messages)} messages on quote {number}:",
+        *(Quoted(message) for message in messages),
     )
 
 

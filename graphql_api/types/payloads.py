@@ -13,6 +13,7 @@ from graphql_api.ids import decode_id
 from graphql_api.types.buy_order import BuyOrder
 from graphql_api.types.quote import Quote, load_quote
 from graphql_api.types.thread import ThreadMessage
+from models.services.faults import read_again_once
 
 
 class HasId(Protocol):
@@ -49,8 +50,13 @@ class SendMessagePayload:
 
 async def fresh_quote(info: Info, quote_id: int) -> Quote | None:
     """The quote as it stands after a write, nothing of it served from the request's caches."""
-    info.context.loaders.forget_quote(quote_id)
-    return await load_quote(info, quote_id)
+
+    async def read() -> Quote | None:
+        info.context.loaders.forget_quote(quote_id)
+        return await load_quote(info, quote_id)
+
+    # After a commit a lost connection must not turn the success into a failure: read again.
+    return await read_again_once(read)
 
 
 async def quote_action(

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     values (QUOTE_TAMPERED, CERTIFICATE_DOWNLOAD) fit the existing columns: no table is rebuilt
     for them (on SQLite that would drop the tables' indexes and cascade to their rows)."""
 
-    dependencies = [('models', '0004_organization_time_zone')]
+    dependencies = [('models', '0006_idempotency')]
 
     initial = False
 

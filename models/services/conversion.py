@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -73,11 +74,14 @@ async def _convert(
 ) -> tuple[Quote, BuyOrder]:
     now = utcnow()
     key = idempotency.clean_key(data.idempotency_key)
+    request = dataclasses.replace(data, idempotency_key=None)
     async with unit_of_work(deps) as pending:
         quote = await lock_quote(caller, quote_id)
         rules.permit(rules.QuoteAction.CONVERT_TO_BUY_ORDER, caller.actor)  # before any replay
         scope = f"convert:{quote.id}"
-        if (earlier := await idempotency.replay(quote.organization_id, scope, key)) is not None:
+        if (earlier := await idempotency.replay(
+            quote.organization_id, scope, key, request
+        )) is not None:
             return quote, await BuyOrder.get(id=earlier["buyOrderId"])
         lines = await quote_lines(quote)
         outcome = rules.convert(quote_state(quote, lines), caller.actor, now)
@@ -135,7 +139,9 @@ async def _convert(
                 }
             },
         )
-        await idempotency.remember(quote.organization_id, scope, key, {"buyOrderId": order.id})
+        await idempotency.remember(
+            quote.organization_id, scope, key, {"buyOrderId": order.id}, request
+        )
         organization = await Organization.get(id=quote.organization_id)
         ship = data.fulfillment is Fulfillment.SHIP
         await email_customer(

@@ -131,7 +131,7 @@ async def share_quote(deps: Deps, caller: Caller, quote_id: int, data: ShareIn) 
     """Email the quote's link (the same link) to a recipient, again if need be; logged."""
     now = utcnow()
     email = v.email(data.recipient_email, ["input", "recipientEmail"])
-    name = v.text(data.recipient_name, ["input", "recipientName"], limit=v.MAX_NAME)
+    name = v.text(data.recipient_name, ["input", "recipientName"], limit=v.MAX_NAME, name=True)
     message = v.text(data.message, ["input", "message"], limit=v.MAX_MESSAGE)
     async with unit_of_work(deps) as pending:
         quote = await lock_quote(caller, quote_id)

@@ -61,7 +61,9 @@ class Collector:
 
 
 def clean_contact(contact: ContactIn, path: Sequence[str], found: Collector) -> ContactIn:
-    name = found.run(v.text, contact.name, [*path, "name"], limit=v.MAX_NAME, required=True)
+    name = found.run(
+        v.text, contact.name, [*path, "name"], limit=v.MAX_NAME, required=True, name=True
+    )
     email = found.run(v.email, contact.email, [*path, "email"])
     phone = found.run(v.phone, contact.phone, [*path, "phone"])
     return ContactIn(name or "", email or "", phone)

@@ -11,6 +11,7 @@ from models.enums import MessageKind
 from models.expiry import valid_until
 from models.organization import Organization
 from models.quote import Quote, ThreadMessage
+from models.services import idempotency
 from models.services.caller import Caller, Deps
 from models.services.journal import (
     check_version,
@@ -25,12 +26,18 @@ from models.services.mailing import email_customer
 from models.services.notifications import NotificationKind, notify_staff
 
 
-async def send_message(deps: Deps, caller: Caller, quote_id: int, body: str) -> ThreadMessage:
-    """A free-form message from either side."""
+async def send_message(
+    deps: Deps, caller: Caller, quote_id: int, body: str, idempotency_key: str | None = None
+) -> ThreadMessage:
+    """A free-form message from either side; the same key again returns the first message."""
     now = deps.clock()
+    key = idempotency.clean_key(idempotency_key)
     text = v.text(body, ["input", "body"], limit=v.MAX_MESSAGE, required=True)
     async with unit_of_work(deps) as pending:
         quote = await lock_quote(caller, quote_id)
+        scope = f"message:{quote.id}:{'staff' if caller.is_staff else 'customer'}"
+        if (earlier := await idempotency.replay(quote.organization_id, scope, key, text)) is not None:
+            return await ThreadMessage.get(id=earlier["messageId"])
         rules.check(quote_state(quote, []), rules.QuoteAction.SEND_MESSAGE, caller.actor, now)
         message, _ = await record(
             quote,
@@ -47,6 +54,9 @@ async def send_message(deps: Deps, caller: Caller, quote_id: int, body: str) -> 
             await notify_staff(
                 pending, quote, NotificationKind.CHANGES_REQUESTED, now, message=text
             )
+        await idempotency.remember(
+            quote.organization_id, scope, key, {"messageId": message.id}, text
+        )
     return message
 
 

@@ -3,8 +3,9 @@ to staff in the outbox, and pushed live to `notificationAdded` once that transac
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -15,7 +16,7 @@ from models import validation as v
 from models.errors import DomainError, DomainErrors, ErrorCode
 from models.notification import Notification, NotificationKind, NotificationRead
 from models.organization import Organization, StaffMember
-from models.outbox import enqueue_email
+from models.outbox import enqueue_coalesced, enqueue_email
 from models.quote import Quote, QuoteLine
 from models.services.caller import Caller
 from models.services.journal import Pending, utcnow
@@ -43,6 +44,10 @@ TEMPLATES = {
     NotificationKind.QUOTE_TAMPERED: "staff_quote_tampered",
 }
 MAX_QUOTED = 120
+# Customer messages reach staff by email at most once per quote in this window, all gathered
+# in one email (each still makes its own in-app notification).
+COALESCED = {NotificationKind.CHANGES_REQUESTED}
+COALESCE_WINDOW = timedelta(minutes=5)
 
 
 def organization_topic(organization_id: int) -> str:
@@ -109,6 +114,11 @@ async def _recipients(
     return await _owners(organization)
 
 
+def coalesce_key(kind: NotificationKind, quote_id: int, address: str) -> str:
+    digest = hashlib.sha256(address.lower().encode()).hexdigest()[:24]
+    return f"{kind.value}:{quote_id}:{digest}"
+
+
 async def notify_staff(
     pending: Pending, quote: Quote, kind: NotificationKind, now: datetime, **context: Any
 ) -> Notification:
@@ -133,6 +143,19 @@ async def notify_staff(
             **context,
         }
         for address, name in await _recipients(organization, quote, kind):
+            if kind in COALESCED:
+                await enqueue_coalesced(
+                    key=coalesce_key(kind, quote.id, address),
+                    window=COALESCE_WINDOW,
+                    item=context.get("message"),
+                    template=TEMPLATES[kind],
+                    to_address=address,
+                    to_name=name,
+                    organization_id=organization.id,
+                    context=email_context,
+                    now=now,
+                )
+                continue
             await enqueue_email(
                 template=TEMPLATES[kind],
                 to_address=address,

@@ -27,14 +27,14 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 async def create_organization(
     *, name: str, slug: str, owner_email: str, owner_name: str | None, currency_code: str
 ) -> tuple[Organization, StaffMember]:
-    clean_name = v.text(name, ["name"], limit=v.MAX_NAME, required=True)
+    clean_name = v.text(name, ["name"], limit=v.MAX_NAME, required=True, name=True)
     if not SLUG.match(slug):
         raise DomainError(ErrorCode.INVALID_INPUT, "a slug is lowercase letters, digits and dashes", ["slug"])
     currency = currency_code.upper()
     if not CURRENCY.match(currency):
         raise DomainError(ErrorCode.INVALID_INPUT, "an ISO 4217 code, e.g. USD", ["currency"])
     email = v.email(owner_email, ["ownerEmail"])
-    staff_name = v.text(owner_name, ["ownerName"], limit=v.MAX_NAME) or email.split("@")[0]
+    staff_name = v.text(owner_name, ["ownerName"], limit=v.MAX_NAME, name=True) or email.split("@")[0]
     async with in_transaction():
         if await Organization.exists(slug=slug):
             raise DomainError(ErrorCode.INVALID_INPUT, "this slug is taken", ["slug"])

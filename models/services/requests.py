@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,7 +85,9 @@ async def create_quote_request(
     caller.require_staff(NEGOTIATING_ROLES)
     now = deps.clock()
     found = intake.Collector()
-    name = found.run(v.text, data.customer_name, ["input", "customerName"], limit=v.MAX_NAME)
+    name = found.run(
+        v.text, data.customer_name, ["input", "customerName"], limit=v.MAX_NAME, name=True
+    )
     email = (
         found.run(v.email, data.customer_email, ["input", "customerEmail"])
         if data.customer_email
@@ -145,15 +148,20 @@ async def submit_quote(deps: Deps, caller: Caller, quote_id: int, data: Submissi
     """The customer's form, through the link: REQUESTED to SUBMITTED, awaiting the merchant."""
     now = deps.clock()
     key = idempotency.clean_key(data.idempotency_key)
+    request = dataclasses.replace(data, idempotency_key=None)
     async with unit_of_work(deps) as pending:
         quote = await lock_quote(caller, quote_id)
         rules.permit(rules.QuoteAction.SUBMIT, caller.actor)  # before any replay
         scope = f"submit:{quote.id}"
-        if (earlier := await idempotency.replay(quote.organization_id, scope, key)) is not None:
+        if (earlier := await idempotency.replay(
+            quote.organization_id, scope, key, request
+        )) is not None:
             return await Quote.get(id=earlier["quoteId"])
         rules.check(quote_state(quote, []), rules.QuoteAction.SUBMIT, caller.actor, now)
         await fill_submission(deps, caller, quote, data, pending, now)
-        await idempotency.remember(quote.organization_id, scope, key, {"quoteId": quote.id})
+        await idempotency.remember(
+            quote.organization_id, scope, key, {"quoteId": quote.id}, request
+        )
     return quote
 
 

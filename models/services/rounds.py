@@ -164,7 +164,9 @@ async def accept_all_remaining(
     now = deps.clock()
     found = intake.Collector()
     path = ["input", "signature"]
-    name = found.run(v.text, signature.name, [*path, "name"], limit=v.MAX_NAME, required=True)
+    name = found.run(
+        v.text, signature.name, [*path, "name"], limit=v.MAX_NAME, required=True, name=True
+    )
     email = found.run(v.email, signature.email, [*path, "email"])
     body = found.run(_message, message)
     consent_version = _consent_version(signature.consent_version, found)

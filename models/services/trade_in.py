@@ -49,10 +49,11 @@ async def submit_trade_in(deps: Deps, caller: Caller, data: TradeInIn) -> tuple[
     key = idempotency.clean_key(data.submission.idempotency_key)
     organization = await open_organization(data.organization_slug, ["input", "organizationSlug"])
     scope = "trade-in"
+    request = replace(data, submission=replace(data.submission, idempotency_key=None))
     async with unit_of_work(deps) as pending:
         if key is not None:  # retries with one key queue up behind each other
             await Organization.filter(id=organization.id).select_for_update().first()
-            earlier = await idempotency.replay(organization.id, scope, key)
+            earlier = await idempotency.replay(organization.id, scope, key, request)
             if earlier is not None:
                 quote = await Quote.get(id=earlier["quoteId"])
                 return quote, customer_link(deps, quote)
@@ -71,7 +72,7 @@ async def submit_trade_in(deps: Deps, caller: Caller, data: TradeInIn) -> tuple[
         )
         await fill_submission(deps, customer, quote, data.submission, pending, now)
         await email_customer(deps, quote, "trade_in_received", now)
-        await idempotency.remember(organization.id, scope, key, {"quoteId": quote.id})
+        await idempotency.remember(organization.id, scope, key, {"quoteId": quote.id}, request)
     return quote, customer_link(deps, quote)
 
 

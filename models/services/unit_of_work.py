@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from models.sealing import Keyring
 from models.services.caller import Deps
+from models.services.faults import note_commit
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ async def unit_of_work(deps: Deps) -> AsyncIterator[Pending]:
     try:
         async with in_transaction():
             yield pending
+            note_commit()
     finally:
         _sealing_keys.reset(token)
     for topic, payload in pending:
