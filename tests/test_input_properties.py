@@ -178,6 +178,15 @@ def _shaped(kind: Any, world: World, depth: int) -> st.SearchStrategy[Any]:
                 ),
                 text(),
             )
+        case "JSON":
+            leaves = st.one_of(st.none(), st.booleans(), st.integers(), text(), st.sampled_from(NUMBERS))
+            return st.recursive(
+                leaves,
+                lambda inner: st.one_of(
+                    st.lists(inner, max_size=3), st.dictionaries(text(), inner, max_size=3)
+                ),
+                max_leaves=8,
+            )
     raise AssertionError(f"no strategy for scalar {kind.name}")
 
 

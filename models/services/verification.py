@@ -3,6 +3,7 @@ they were written into, and the evidence checked as anyone would check it offlin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,8 @@ from models.services.snapshots import (
     message_part,
     signature_part,
 )
+
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -219,8 +222,12 @@ class SignatureCheck:
 
 
 async def verify_signature(signature_hash: str, keys: Keyring) -> SignatureCheck | None:
-    """The check of the quote a signature hash belongs to; None for an unknown hash."""
-    acceptance = await Acceptance.filter(signature_hash=signature_hash.strip().lower()).first()
+    """The check of the quote a signature hash belongs to; None for an unknown hash (anything
+    but 64 hex digits is unknown without asking the database)."""
+    signature_hash = signature_hash.strip().lower()
+    if not SHA256_HEX.fullmatch(signature_hash):
+        return None
+    acceptance = await Acceptance.filter(signature_hash=signature_hash).first()
     if acceptance is None:
         return None
     rows = await load_rows(acceptance.quote_id)
