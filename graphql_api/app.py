@@ -27,6 +27,9 @@ from graphql_api.auth import ANONYMOUS, BadToken, resolve_viewer
 from graphql_api.context import Context
 from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
+from graphql_api.gateway.middleware import AnonymousRateLimit, BodyLimit
+from graphql_api.gateway.over_http import GraphQLOverHTTP
+from graphql_api.gateway.rate_limits import limit_failed_auth, limiter_for
 from graphql_api.jobs import background_jobs
 from graphql_api.live import Live
 from graphql_api.pubsub import Broker, create_broker
@@ -57,7 +60,7 @@ def client_ip(request: Request | WebSocket) -> str | None:
     return request.client.host if request.client else None
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
     """GraphQL over HTTP and WebSocket with our typed context and orjson encoding."""
 
     websocket_adapter_class = TextWebSocketAdapter
@@ -67,13 +70,14 @@ class GraphQLView(GraphQL[Context, None]):
     def __init__(self, settings: Settings, broker: Broker) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql",
+            graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
             keep_alive=True,  # the legacy protocol's "ka" messages
             keep_alive_interval=15,
             allowed_origins=allowed_origins(settings),
+            max_subscriptions_per_connection=settings.limits.max_subscriptions,
         )
         self.settings = settings
         self.deps = Deps(bus=broker, secret_key=settings.secret_key, public_url=settings.public_url)
@@ -92,8 +96,12 @@ class GraphQLView(GraphQL[Context, None]):
         )
         if isinstance(request, Request):
             try:
-                context.viewer = await resolve_viewer(
-                    request.headers.get("authorization"), self.settings.secret_key
+                context.viewer = await limit_failed_auth(
+                    self.settings.limits,
+                    context.client_ip,
+                    lambda: resolve_viewer(
+                        request.headers.get("authorization"), self.settings.secret_key
+                    ),
                 )
             except BadToken as error:
                 context.auth_error = str(error)
@@ -173,7 +181,9 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type"],
-            )
+            ),
+            Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
+            Middleware(AnonymousRateLimit, limiter=limiter_for(settings.limits)),
         ],
         lifespan=lifespan,
     )

@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "models.outbox",
     "models.notification",
     "models.engagement",
+    "models.rate_limit",
 ]
 
 

@@ -7,18 +7,11 @@ from collections.abc import Iterator
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
-from strawberry.extensions import (
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.tools import merge_types
 
 from graphql_api.errors import unauthenticated
+from graphql_api.gateway.guard import Gateway
 from graphql_api.live import ExecutionContext, LoadersPerOperation
 from graphql_api.types.buy_order import BuyOrder
 from graphql_api.types.notification import Notification
@@ -101,11 +94,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             Authentication,
             LoadersPerOperation,
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-            lambda: QueryDepthLimiter(max_depth=12),
-            lambda: MaxAliasesLimiter(max_alias_count=30),
-            lambda: MaxTokensLimiter(max_token_count=4000),
+            Gateway,  # parse and validation caches, limits, production hardening
             MaskUnexpectedErrors,
         ],
     )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import load_dotenv
+
+from graphql_api.gateway.config import LimitConfigurationError, Limits
+from graphql_api.gateway.secrets import weak_secret
 
 SECRET_KEY_FILE = Path(".secret_key")
 
@@ -28,6 +31,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     "Seconds a WebSocket may stay open without sending `connection_init`."
     ws_init_timeout: float = 10.0
+    "Serve GraphiQL to browsers at GET /graphql (TRADEQUOTE_GRAPHIQL; off in production)."
+    graphiql: bool = True
+    "Size, cost and rate limits (README, \"Limits\")."
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def production(self) -> bool:
@@ -49,6 +56,13 @@ class Settings:
             secret = _development_secret()
         if len(secret) < 32:
             raise ConfigurationError("TRADEQUOTE_SECRET_KEY must be at least 32 characters")
+        if env == "production" and (weakness := weak_secret(secret)):
+            raise ConfigurationError(f"TRADEQUOTE_SECRET_KEY {weakness}")
+        try:
+            limits = Limits.from_env(environ)
+        except LimitConfigurationError as error:
+            raise ConfigurationError(str(error)) from None
+        graphiql = environ.get("TRADEQUOTE_GRAPHIQL", "off" if env == "production" else "on")
         origins = environ.get("TRADEQUOTE_CORS_ORIGINS", "")
         return cls(
             database_url=environ.get("TRADEQUOTE_DATABASE_URL", cls.database_url),
@@ -59,6 +73,8 @@ class Settings:
             mail_dir=environ.get("TRADEQUOTE_MAIL_DIR", cls.mail_dir),
             env=env,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            graphiql=graphiql.strip().lower() in ("on", "1", "true", "yes"),
+            limits=limits,
         )
 
 
