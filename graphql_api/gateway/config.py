@@ -62,7 +62,7 @@ class RateLimits:
 class Limits:
     """What one request may ask of the server."""
 
-    max_cost: int = 50_000
+    max_cost: int = 25_000
     "Estimated objects a request may return: see `graphql_api.gateway.cost`."
     max_depth: int = 10
     max_aliases: int = 15

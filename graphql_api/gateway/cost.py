@@ -8,15 +8,16 @@ runs (in the spirit of Shopify's query cost and graphql-armor's cost limit).
 - A list that is not a connection counts at its documented size: `Quote.lines` and
   `BuyOrder.lines` at the most lines a quote may have (`MAX_LINES_PER_QUOTE`, enforced when lines
   are written), introspection lists at the schema's own average sizes, any other list at
-  `LIST_SIZE` (10).
+  `LIST_SIZE` (5: a line's history and units, a message's line changes, as a quote has them).
 - Fragments count where they are spread; the fragments of a union or interface all count.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
+from typing import Any
 
 from graphql import (
     FieldNode,
@@ -35,6 +36,7 @@ from graphql import (
     VariableNode,
     get_named_type,
     is_composite_type,
+    is_input_object_type,
     parse,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
@@ -42,38 +44,44 @@ from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, Typ
 from graphql_api.ids import MAX_PAGE
 from models.validation import MAX_DEVICES as MAX_LINES_PER_QUOTE
 
-LIST_SIZE = 10
+LIST_SIZE = 5
 "The assumed size of a list that is neither a connection nor listed in `list_sizes`."
 PAGE_FIELDS = frozenset({"edges", "nodes"})
 
 
 def list_sizes(schema: GraphQLSchema) -> dict[tuple[str, str], int]:
-    """Sizes of the lists that are not connections, by (type, field)."""
-    types = [t for name, t in schema.type_map.items() if not name.startswith("__")]
-    objects = [t for t in types if isinstance(t, GraphQLObjectType | GraphQLInterfaceType)]
+    """Sizes of the lists that are not connections, by (type, field). Introspection lists count
+    at their average over every type of the schema (an enum has no fields, an object no enum
+    values), so that one introspection of the whole schema costs about what it returns."""
+    types = list(schema.type_map.values())
+    fields = [f for t in types for f in (getattr(t, "fields", None) or {}).values()]
 
     def average(counts: list[int]) -> int:
         return max(1, math.ceil(sum(counts) / max(1, len(counts))))
 
-    fields = [f for t in objects for f in t.fields.values()]
+    def per_type(count: Callable[[Any], int]) -> int:
+        return average([count(t) for t in types])
+
+    def output_fields(t: Any) -> int:
+        return len(t.fields) if isinstance(t, GraphQLObjectType | GraphQLInterfaceType) else 0
+
+    def possible_types(t: Any) -> int:
+        abstract = is_composite_type(t) and not isinstance(t, GraphQLObjectType)
+        return len(schema.get_possible_types(t)) if abstract else 0
+
     return {
         ("Quote", "lines"): MAX_LINES_PER_QUOTE,
         ("BuyOrder", "lines"): MAX_LINES_PER_QUOTE,
-        ("__Schema", "types"): len(schema.type_map),
+        ("__Schema", "types"): len(types),
         ("__Schema", "directives"): len(schema.directives),
-        ("__Type", "fields"): average([len(t.fields) for t in objects]),
-        ("__Type", "inputFields"): average(
-            [len(t.fields) for t in types if hasattr(t, "fields") and t not in objects]
-        ),
-        ("__Type", "enumValues"): average([len(t.values) for t in types if hasattr(t, "values")]),
-        ("__Type", "interfaces"): average([len(t.interfaces) for t in objects]),
-        ("__Type", "possibleTypes"): average(
-            [len(schema.get_possible_types(t)) for t in types if is_composite_type(t)
-             and not isinstance(t, GraphQLObjectType)]
-        ),
-        ("__Field", "args"): average([len(f.args) for f in fields]),
+        ("__Type", "fields"): per_type(output_fields),
+        ("__Type", "inputFields"): per_type(lambda t: len(t.fields) if is_input_object_type(t) else 0),
+        ("__Type", "enumValues"): per_type(lambda t: len(getattr(t, "values", None) or ())),
+        ("__Type", "interfaces"): per_type(lambda t: len(getattr(t, "interfaces", None) or ())),
+        ("__Type", "possibleTypes"): per_type(possible_types),
+        ("__Field", "args"): average([len(getattr(f, "args", None) or ()) for f in fields]),
         ("__Directive", "args"): average([len(d.args) for d in schema.directives]),
-    }  # fmt: skip
+    }
 
 
 class CostAnalysis:

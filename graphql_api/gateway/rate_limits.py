@@ -49,6 +49,10 @@ class RateLimited(Exception):
 
 
 class Store(Protocol):
+    def scope(self) -> object:
+        """What the counters belong to (the database or Redis in use): refusals remembered in
+        the process hold for it alone."""
+
     async def count(self, key: str, window: int, seconds: int) -> tuple[int, int]:
         """Add one hit to `key` in `window`; (hits in it, hits in the window before)."""
 
@@ -76,12 +80,15 @@ class DatabaseStore:
     def __init__(self) -> None:
         self._writes = 0
 
+    def scope(self) -> object:
+        return id(connections.get("default"))
+
     async def count(self, key: str, window: int, seconds: int) -> tuple[int, int]:
         connection = connections.get("default")
         postgres = connection.capabilities.dialect == "postgres"
         sql = UPSERT.format(*(("$1", "$2", "$3") if postgres else ("?", "?", "?")))
         expires = (window + 2) * seconds
-        _, rows = await connection.execute_query(sql, [key, window, expires])
+        rows = await connection.execute_query_dict(sql, [key, window, expires])
         self._writes += 1
         if self._writes % CLEANUP_EVERY == 0:
             await connection.execute_query(
@@ -98,7 +105,11 @@ class RedisStore:
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
 
+        self.url = url
         self.client: Any = redis.from_url(url)
+
+    def scope(self) -> object:
+        return self.url
 
     async def count(self, key: str, window: int, seconds: int) -> tuple[int, int]:
         current = f"tq:rl:{key}:{window}"
@@ -136,11 +147,11 @@ class RateLimiter:
         if store is None:
             store = RedisStore(limits.redis_url) if limits.redis_url else DatabaseStore()
         self.store = store
-        self._refused: OrderedDict[str, float] = OrderedDict()
+        self._refused: OrderedDict[tuple[object, str], float] = OrderedDict()
 
     def check_refused(self, bucket: str, key: str) -> None:
         """RateLimited if this process refused `key` in `bucket` and its wait is not over."""
-        until = self._refused.get(f"{bucket}:{key}"[:255])
+        until = self._refused.get((self.store.scope(), f"{bucket}:{key}"[:255]))
         if until is not None and time.time() < until:
             raise RateLimited(bucket, max(1, math.ceil(until - time.time())))
 
@@ -151,16 +162,17 @@ class RateLimiter:
         rate: Rate = getattr(self.limits.rates, bucket)
         now = time.time()
         full_key = f"{bucket}:{key}"[:255]
-        until = self._refused.get(full_key)
+        remembered = (self.store.scope(), full_key)
+        until = self._refused.get(remembered)
         if until is not None:
             if now < until:
                 raise RateLimited(bucket, max(1, math.ceil(until - now)))
-            del self._refused[full_key]
+            del self._refused[remembered]
         window = int(now // rate.seconds)
         hits, previous = await self.store.count(full_key, window, rate.seconds)
         verdict = judge(rate, hits, previous, now)
         if not verdict.allowed:
-            self._refused[full_key] = now + verdict.retry_after
+            self._refused[remembered] = now + verdict.retry_after
             if len(self._refused) > REMEMBERED_REFUSALS:
                 self._refused.popitem(last=False)
             raise RateLimited(bucket, verdict.retry_after)
@@ -200,3 +212,13 @@ async def limit_failed_auth(
     except BadToken:
         await limiter.hit("failed_auth", client)
         raise
+
+
+async def limit_customer_message(context: Any) -> None:
+    """sendMessage from a customer counts against the `customer_message` bucket of their link
+    (the quote) or portal token (the email); staff messages are not limited."""
+    viewer = context.viewer
+    if viewer.quote_id is not None:
+        await limit(context, "customer_message", f"quote:{viewer.quote_id}")
+    elif viewer.customer_email is not None:
+        await limit(context, "customer_message", f"portal:{viewer.organization_id}:{viewer.customer_email}")

@@ -20,10 +20,9 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
-    get_named_type,
 )
 
-INTROSPECTION_TYPES = frozenset({"__Schema", "__Type"})
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 
 def limit_error(message: str, code: str, node: Any = None, **extensions: object) -> GraphQLError:
@@ -103,11 +102,30 @@ class StaffOnlyIntrospection(ASTValidationRule):
     """Production: only staff may ask for `__schema` or `__type` (`__typename` stays open)."""
 
     def enter_field(self, node: FieldNode, *_: object) -> None:
-        field = self.context.get_field_def()
-        if field is not None and get_named_type(field.type).name in INTROSPECTION_TYPES:
+        if node.name.value in INTROSPECTION_FIELDS:
             self.report_error(
                 limit_error("Introspection is for staff only.", "INTROSPECTION_DISABLED", node)
             )
+
+
+class OneIntrospection(ASTValidationRule):
+    """At most one `__schema` or `__type` field a document: a client needs one, and each costs
+    tens of milliseconds to answer."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.count = 0
+
+    def enter_field(self, node: FieldNode, *_: object) -> None:
+        if node.name.value in INTROSPECTION_FIELDS:
+            self.count += 1
+            if self.count == 2:
+                self.report_error(
+                    limit_error(
+                        "A document may ask for introspection (__schema or __type) once.",
+                        "INTROSPECTION_LIMIT_EXCEEDED", node,
+                    )
+                )  # fmt: skip
 
 
 @cache
@@ -120,6 +138,5 @@ def rules_for(
         count_rule("alias", "ALIAS_LIMIT_EXCEEDED", max_aliases),
         count_rule("directive", "DIRECTIVE_LIMIT_EXCEEDED", max_directives),
     ]
-    if not introspection:
-        rules.append(StaffOnlyIntrospection)
+    rules.append(OneIntrospection if introspection else StaffOnlyIntrospection)
     return tuple(rules)
