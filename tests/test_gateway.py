@@ -26,6 +26,7 @@ from models.validation import MAX_DEVICES
 from tests import documents as doc
 from tests.client import Api, Org
 from tests.flow import CONTACT, TABLET, request_link, submitted
+from tests.live import ws_connect
 from tests.test_readme import readme_steps
 
 LIMITS = Limits()
@@ -304,3 +305,32 @@ async def test_a_quote_holds_at_most_the_lines_the_cost_counts(api: Api, org: Or
     devices = [TABLET] * (MAX_DEVICES + 1)
     data = await api(doc.SUBMIT, {"input": {"quoteId": quote_id, "contact": CONTACT, "devices": devices}}, link)
     assert [e["code"] for e in data["submitQuote"]["userErrors"]] == ["LIMIT_EXCEEDED"]
+
+
+async def test_parse_and_validation_errors_carry_codes(api: Api, org: Org) -> None:
+    for document, code in (("{ viewer { kind ", "GRAPHQL_PARSE_FAILED"), ("{ viewer { kindd } }", "GRAPHQL_VALIDATION_FAILED")):
+        body = (await post(api, {"query": document}, org.owner_token)).json()
+        assert body["data"] is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == [code]
+    # in development, suggestions stay: they help whoever writes the query
+    body = (await post(api, {"query": "{ viewer { kindd } }"}, org.owner_token)).json()
+    assert "Did you mean 'kind'?" in body["errors"][0]["message"]
+
+
+THREAD_MESSAGES = "subscription($id: ID!) { threadMessages(quoteId: $id) { id } }"
+
+
+async def test_a_connection_holds_a_limited_number_of_subscriptions(api: Api, org: Org, live_url: str) -> None:
+    quote, _ = await submitted(api, org)
+    async with ws_connect(live_url, org.owner_token) as client:
+        for _ in range(LIMITS.max_subscriptions):
+            await client.subscribe(THREAD_MESSAGES, {"id": quote["id"]})
+        await client.nothing_more()
+        op = await client.subscribe(THREAD_MESSAGES, {"id": quote["id"]})
+        refused = await client.receive()
+        assert refused["id"] == op and refused["type"] == "error"
+        assert "limit" in refused["payload"][0]["message"]
+        # the connection and its subscriptions carry on
+        await client.send({"id": "1", "type": "complete"})
+        await client.subscribe(THREAD_MESSAGES, {"id": quote["id"]})
+        await client.nothing_more()

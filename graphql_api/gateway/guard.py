@@ -42,6 +42,16 @@ COST_HEADER = "tradequote-cost"
 SPECIFIED_RULES = tuple(specified_rules)
 
 
+def coded(error: GraphQLError, code: str) -> GraphQLError:
+    """`error` with `extensions.code` set, unless it has one already."""
+    if (error.extensions or {}).get("code"):
+        return error
+    return GraphQLError(
+        error.message, error.nodes, error.source, error.positions, error.path,
+        error.original_error, {**(error.extensions or {}), "code": code},
+    )  # fmt: skip
+
+
 def _parse(query: str, max_tokens: int) -> DocumentNode:
     try:
         return parse(query, max_tokens=max_tokens)
@@ -51,7 +61,7 @@ def _parse(query: str, max_tokens: int) -> DocumentNode:
                 f"The document has more than {max_tokens} tokens; at most {max_tokens} are allowed.",
                 "TOKEN_LIMIT_EXCEEDED",
             ) from None
-        raise
+        raise coded(error, "GRAPHQL_PARSE_FAILED") from None
 
 
 _cached_parse = lru_cache(maxsize=CACHE_SIZE)(_parse)
@@ -63,12 +73,13 @@ def _validate(
     rules: tuple[type[ASTValidationRule], ...],
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
-    return validate(
+    errors = validate(
         schema,
         document,
         (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
         hide_suggestions=hide_suggestions,
     )
+    return [coded(error, "GRAPHQL_VALIDATION_FAILED") for error in errors]
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -101,6 +112,7 @@ def strip_suggestions(error: GraphQLError) -> GraphQLError:
         message, error.nodes, error.source, error.positions, error.path,
         error.original_error, error.extensions,
     )  # fmt: skip
+
 
 
 class Gateway(SchemaExtension):
