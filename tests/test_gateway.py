@@ -16,7 +16,12 @@ from graphql import parse, validate
 
 from graphql_api.app import create_app
 from graphql_api.gateway.config import Limits, Rate, RateLimits
-from graphql_api.gateway.guard import SPECIFIED_RULES, _analysis, _cached_parse, validation_cache_info
+from graphql_api.gateway.guard import (
+    SPECIFIED_RULES,
+    _analysis,
+    _cached_parse,
+    validation_cache_info,
+)
 from graphql_api.gateway.rate_limits import RateLimited, RateLimiter, RedisStore
 from graphql_api.gateway.rules import rules_for
 from graphql_api.gateway.secrets import weak_secret

@@ -37,7 +37,7 @@ from graphql_api.gateway.rules import limit_error, rules_for
 
 CACHE_SIZE = 1024
 DEFAULT_LIMITS = Limits()
-SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?", re.S)
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?", re.DOTALL)
 COST_HEADER = "tradequote-cost"
 SPECIFIED_RULES = tuple(specified_rules)
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
-from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from graphql import GraphQLError

@@ -21,6 +21,7 @@ from graphql import (
     SelectionSetNode,
     ValidationContext,
 )
+from graphql.validation import ASTValidationContext
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
@@ -47,7 +48,7 @@ def depth_rule(max_depth: int) -> type[ASTValidationRule]:
     return DepthLimit
 
 
-def _depth(context: ValidationContext, selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
+def _depth(context: ASTValidationContext, selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
     if selection_set is None:
         return 0
     deepest = 0

@@ -6,7 +6,7 @@ import re
 
 MIN_LENGTH = 32
 MIN_DISTINCT = 12
-PLACEHOLDER = re.compile(r"change[-_ ]?me|placeholder|replace[-_ ]?(me|this)|example|secret[-_]?key|x{6,}", re.I)
+PLACEHOLDER = re.compile(r"change[-_ ]?me|placeholder|replace[-_ ]?(me|this)|example|secret[-_]?key|x{6,}", re.IGNORECASE)
 "The compose file's example value, `change-me-to-48-random-characters-before-real-use`."
 COMPOSE_EXAMPLE = "change-me-to-48-random-characters-before-real-use"
 
