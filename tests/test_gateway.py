@@ -6,6 +6,8 @@ process that uses the same database or Redis."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any
@@ -162,39 +164,47 @@ async def test_batches_and_get_mutations_are_refused(api: Api, org: Org) -> None
     assert response.headers["allow"] == "POST"
 
 
-async def test_a_customer_link_posts_a_limited_number_of_messages(api: Api, org: Org) -> None:
+@contextlib.asynccontextmanager
+async def variant(app: Any, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The application with other settings, on the session's database and secret."""
+    settings = dataclasses.replace(app.state.settings, **changes)
+    transport = httpx.ASGITransport(
+        app=create_app(settings, background=False), client=(f"198.51.100.{secrets.randbelow(250)}", 4000)
+    )
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+async def test_a_customer_link_posts_a_limited_number_of_messages(api: Api, org: Org, app: Any) -> None:
     quote, link = await submitted(api, org)
-    most = LIMITS.rates.customer_message.requests
-    for n in range(most):
-        data = await api(doc.SEND_MESSAGE, {"input": {"quoteId": quote["id"], "body": f"message {n}"}}, link)
+    most = 5
+    limits = dataclasses.replace(LIMITS, rates=RateLimits(customer_message=Rate(most, 600)))
+
+    async def messages() -> int:
+        return int((await api(doc.THREAD_VIEW, {"id": quote["id"]}, org.owner_token))["quote"]["thread"]["totalCount"])
+
+    before = await messages()
+    async with variant(app, limits=limits) as client:
+        tight = Api(client)
+        for n in range(most):
+            data = await tight(doc.SEND_MESSAGE, {"input": {"quoteId": quote["id"], "body": f"message {n}"}}, link)
+            assert data["sendMessage"]["userErrors"] == []
+        body = await tight.raw(doc.SEND_MESSAGE, {"input": {"quoteId": quote["id"], "body": "one more"}}, link)
+        error = body["errors"][0]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert 0 < error["extensions"]["retryAfter"] <= 600
+        assert await messages() == before + most  # the refused one changed nothing
+        # the merchant still answers
+        data = await tight(doc.SEND_MESSAGE, {"input": {"quoteId": quote["id"], "body": "We read you"}}, org.owner_token)
         assert data["sendMessage"]["userErrors"] == []
-    body = await api.raw(doc.SEND_MESSAGE, {"input": {"quoteId": quote["id"], "body": "one more"}}, link)
-    error = body["errors"][0]
-    assert error["extensions"]["code"] == "RATE_LIMITED"
-    assert 0 < error["extensions"]["retryAfter"] <= LIMITS.rates.customer_message.seconds
-    thread = await api(doc.THREAD_VIEW, {"id": quote["id"]}, org.owner_token)
-    bodies = [edge["node"]["body"] for edge in thread["quote"]["thread"]["edges"]]
-    assert "one more" not in bodies and f"message {most - 1}" in bodies
-    # the merchant still answers
-    data = await api(doc.SEND_MESSAGE, {"input": {"quoteId": quote["id"], "body": "We read you"}}, org.owner_token)
-    assert data["sendMessage"]["userErrors"] == []
 
 
 # ------------------------------------------------------------------ production, in process
 
 
 @pytest.fixture
-async def production(app: Any, tmp_path: Any) -> AsyncIterator[httpx.AsyncClient]:
-    """The application in production mode on the session's database and secret."""
-    settings = Settings(
-        database_url=app.state.settings.database_url,
-        secret_key=app.state.settings.secret_key,
-        mail_dir=str(tmp_path),
-        env="production", graphiql=False,
-    )  # fmt: skip
-    app = create_app(settings, background=False)
-    transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{secrets.randbelow(250)}", 4000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+async def production(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with variant(app, env="production", graphiql=False) as client:
         yield client
 
 

@@ -43,7 +43,7 @@ class RateLimits:
     "Requests whose token is refused (link-token guessing), per client address."
     public_mutation: Rate = Rate(20, 60)
     "Mutations sent without a token, per client address."
-    customer_message: Rate = Rate(30, 600)
+    customer_message: Rate = Rate(100, 600)
     "sendMessage from a customer, per link or portal token."
     portal_code: Rate = Rate(5, 900)
     "Portal sign-in codes requested, per client address."
