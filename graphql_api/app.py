@@ -29,7 +29,7 @@ from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
 from graphql_api.gateway.middleware import AnonymousRateLimit, BodyLimit
 from graphql_api.gateway.over_http import GraphQLOverHTTP
-from graphql_api.gateway.rate_limits import limit_failed_auth, limiter_for
+from graphql_api.gateway.rate_limits import limit_failed_auth, limit_failed_ws_auth, limiter_for
 from graphql_api.jobs import background_jobs
 from graphql_api.live import Live
 from graphql_api.pubsub import Broker, create_broker
@@ -108,7 +108,11 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        context.viewer = await authenticate(context.connection_params, self.settings.secret_key)
+        context.viewer = await limit_failed_ws_auth(
+            self.settings.limits,
+            context.client_ip,
+            lambda: authenticate(context.connection_params, self.settings.secret_key),
+        )
         return UNSET
 
     def encode_json(self, data: object) -> bytes:

@@ -57,6 +57,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         loop="asyncio",
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        ws_max_size=settings.limits.max_body_bytes,
     )
     return 0
 

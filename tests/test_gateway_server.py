@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -16,12 +17,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from graphql_api.gateway.config import Limits
 from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
-from tests.live import SERVE, ServerProcess, run_cli, server_env, start_server
+from tests.live import SERVE, TRANSPORT_WS, ServerProcess, run_cli, server_env, start_server
 
 JS = Path(__file__).parent / "js"
+REDIS_URL = os.environ.get("TRADEQUOTE_TEST_REDIS_URL", "")
 LIMITS = Limits()
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUICK = 0.5  # seconds: "well under a second", also on the shared 2-core machine
@@ -236,6 +240,24 @@ async def test_forged_link_tokens_are_rate_limited(served: Served, http: httpx.A
     assert (await http.post(served.graphql, json={"query": VIEWER}, headers=staff)).status_code == 200
 
 
+async def test_forged_tokens_over_websocket_are_rate_limited(served: Served, http: httpx.AsyncClient) -> None:
+    guesser = {"X-Forwarded-For": address()}
+    ws_url = f"ws://127.0.0.1:{served.server.port}/graphql"
+    closes = []
+    for n in range(LIMITS.rates.failed_auth.requests + 3):
+        async with connect(ws_url, subprotocols=[TRANSPORT_WS], additional_headers=guesser, proxy=None) as ws:  # type: ignore[list-item]
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer tql_{n + 1}_forged"}}))
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            closes.append(closed.value.rcvd.code if closed.value.rcvd else None)
+    assert closes == [4403] * len(closes)
+    # the address is now refused over HTTP too, before its token is looked up
+    response = await http.post(
+        served.graphql, json={"query": VIEWER}, headers={**guesser, "Authorization": f"Bearer {served.owner_token}"}
+    )
+    assert response.status_code == 429 and codes(response) == ["RATE_LIMITED"]
+
+
 async def test_the_graphql_http_audit_finds_no_fault(served: Served) -> None:
     assert shutil.which("node"), "Node.js is needed for the graphql-http audit"
     assert (JS / "node_modules" / "graphql-http").is_dir(), "run `npm ci --prefix tests/js` first"
@@ -296,12 +318,19 @@ def test_production_refuses_to_start_with_a_placeholder_secret(tmp_path: Path) -
 # ------------------------------------------------------------------ two replicas
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="replicas share a PostgreSQL database: set TRADEQUOTE_TEST_POSTGRES_URL")
+@pytest.mark.parametrize("store", ["postgres", "redis"])
 async def test_a_burst_across_two_replicas_hits_one_shared_limit(
-    tmp_path: Path, http: httpx.AsyncClient
+    store: str, tmp_path: Path, http: httpx.AsyncClient
 ) -> None:
-    url = await create_postgres_database()
-    env = server_env(url, SECRET)
+    """Two `tradequote serve` processes: on one PostgreSQL database (counters in its table), or
+    on one SQLite file with the counters in Redis."""
+    if store == "postgres" and not POSTGRES_URL:
+        pytest.skip("replicas share a PostgreSQL database: set TRADEQUOTE_TEST_POSTGRES_URL")
+    if store == "redis" and not REDIS_URL:
+        pytest.skip("counters in Redis: set TRADEQUOTE_TEST_REDIS_URL")
+    url = await create_postgres_database() if store == "postgres" else f"sqlite://{tmp_path / 'shared.db'}"
+    extra = {"TRADEQUOTE_REDIS_URL": REDIS_URL} if store == "redis" else {}
+    env = server_env(url, SECRET, **extra)
     run_cli(["migrate"], env, tmp_path)
     first = start_server(env, tmp_path, "first")
     try:
@@ -315,4 +344,5 @@ async def test_a_burst_across_two_replicas_hits_one_shared_limit(
             second.stop()
     finally:
         first.stop()
-        await drop_postgres_database(url)
+        if store == "postgres":
+            await drop_postgres_database(url)

@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from graphql import GraphQLError
+from strawberry.exceptions import ConnectionRejectionError
 from tortoise import connections
 
 from graphql_api.auth import BadToken
@@ -199,19 +200,33 @@ async def limit(context: Any, bucket: str, key: str | None = None) -> None:
 
 
 async def limit_failed_auth(
-    limits: Limits, client: str | None, authenticate: Callable[[], Awaitable[T]]
+    limits: Limits,
+    client: str | None,
+    authenticate: Callable[[], Awaitable[T]],
+    refusals: tuple[type[Exception], ...] = (BadToken,),
 ) -> T:
-    """`authenticate()`, counting each refused token against the client address's
-    `failed_auth` bucket. An address over it is refused (RateLimited) without looking its
-    token up, until it may retry."""
+    """`authenticate()`, counting each refused token (one of `refusals`) against the client
+    address's `failed_auth` bucket. An address over it is refused (RateLimited) without
+    looking its token up, until it may retry."""
     limiter = limiter_for(limits)
     if limits.rate_limits and client is not None:
         limiter.check_refused("failed_auth", client)
     try:
         return await authenticate()
-    except BadToken:
+    except refusals:
         await limiter.hit("failed_auth", client)
         raise
+
+
+async def limit_failed_ws_auth(
+    limits: Limits, client: str | None, authenticate: Callable[[], Awaitable[T]]
+) -> T:
+    """`limit_failed_auth` for a WebSocket's `connection_init`: a refused or rate-limited
+    token refuses the connection."""
+    try:
+        return await limit_failed_auth(limits, client, authenticate, (ConnectionRejectionError,))
+    except RateLimited as refused:
+        raise ConnectionRejectionError({"message": str(refused)}) from None
 
 
 async def limit_customer_message(context: Any) -> None:
