@@ -355,3 +355,13 @@ async def test_a_connection_holds_a_limited_number_of_subscriptions(api: Api, or
         await client.send({"id": "1", "type": "complete"})
         await client.subscribe(THREAD_MESSAGES, {"id": quote["id"]})
         await client.nothing_more()
+
+
+async def test_unreachable_counters_let_requests_through() -> None:
+    """Redis down (nothing listens on port 1): the limit gives way rather than the API."""
+    limiter = RateLimiter(Limits(rates=TIGHT.rates, redis_url="redis://127.0.0.1:1/0"))
+    try:
+        for _ in range(TIGHT.rates.anonymous.requests * 2):
+            await limiter.hit("anonymous", "203.0.113.99")
+    finally:
+        await limiter.store.client.aclose()  # type: ignore[attr-defined]

@@ -5,13 +5,15 @@ window's hits plus the previous window's, weighted by how much of it still overl
 `seconds` (as Cloudflare and Redis's own rate limiters do). Counters live in the database (one
 atomic upsert per counted request, on PostgreSQL and SQLite) or, with TRADEQUOTE_REDIS_URL, in
 Redis. A refused key is remembered in the process until it may retry, so a flood costs the
-database nothing more once refused.
+database nothing more once refused. When the counters cannot be reached (the database
+reconnecting, Redis down), requests are let through: a limit never turns into an outage.
 
 Resolvers apply a bucket in one line: `await limit(info.context, "portal_code")`.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import OrderedDict
@@ -29,6 +31,7 @@ from graphql_api.gateway.config import Limits, Rate
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
 BUCKETS = ("anonymous", "failed_auth", "public_mutation", "customer_message", "portal_code")
 REMEMBERED_REFUSALS = 10_000
 CLEANUP_EVERY = 1_000
@@ -170,7 +173,11 @@ class RateLimiter:
                 raise RateLimited(bucket, max(1, math.ceil(until - now)))
             del self._refused[remembered]
         window = int(now // rate.seconds)
-        hits, previous = await self.store.count(full_key, window, rate.seconds)
+        try:
+            hits, previous = await self.store.count(full_key, window, rate.seconds)
+        except Exception as error:  # noqa: BLE001 - a limit must not take the API down with it
+            log.warning("rate-limit counters unavailable (%s): %s allowed", error, bucket)
+            return
         verdict = judge(rate, hits, previous, now)
         if not verdict.allowed:
             self._refused[remembered] = now + verdict.retry_after
