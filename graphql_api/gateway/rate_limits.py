@@ -85,7 +85,8 @@ class DatabaseStore:
         self._writes = 0
 
     def scope(self) -> object:
-        return id(connections.get("default"))
+        connection = connections.get("default")
+        return tuple(getattr(connection, name, None) for name in ("filename", "host", "port", "database"))
 
     async def count(self, key: str, window: int, seconds: int) -> tuple[int, int]:
         connection = connections.get("default")
