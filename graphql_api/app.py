@@ -35,6 +35,9 @@ from graphql_api.http.requests import ObserveRequests
 from graphql_api.http.tracing import configure_tracing
 from graphql_api.gateway.faults import RetryOnFault
 from graphql_api.gateway.input import refuse_unstorable_envelope
+from graphql_api.gateway.middleware import AnonymousRateLimit, BodyLimit
+from graphql_api.gateway.over_http import GraphQLOverHTTP
+from graphql_api.gateway.rate_limits import limit_failed_auth, limit_failed_ws_auth, limiter_for
 from graphql_api.jobs import background_jobs
 from graphql_api.live import Live
 from graphql_api.pubsub import Broker, create_broker
@@ -67,7 +70,7 @@ def client_ip(request: Request | WebSocket) -> str | None:
     return request.client.host if request.client else None
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
     """GraphQL over HTTP and WebSocket with our typed context and orjson encoding."""
 
     websocket_adapter_class = TextWebSocketAdapter
@@ -84,6 +87,7 @@ class GraphQLView(GraphQL[Context, None]):
             keep_alive=True,  # the legacy protocol's "ka" messages
             keep_alive_interval=15,
             allowed_origins=allowed_origins(settings),
+            max_subscriptions_per_connection=settings.limits.max_subscriptions,
         )
         self.settings = settings
         self.deps = Deps(
@@ -109,8 +113,12 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request, Request):
             header = request.headers.get("authorization")
             try:
-                context.viewer = await read_again_once(
-                    lambda: resolve_viewer(header, self.settings.secret_key)
+                context.viewer = await limit_failed_auth(
+                    self.settings.limits,
+                    context.client_ip,
+                    lambda: read_again_once(
+                        lambda: resolve_viewer(header, self.settings.secret_key)
+                    ),
                 )
             except BadToken as error:
                 context.auth_error = str(error)
@@ -123,7 +131,11 @@ class GraphQLView(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        context.viewer = await authenticate(context.connection_params, self.settings.secret_key)
+        context.viewer = await limit_failed_ws_auth(
+            self.settings.limits,
+            context.client_ip,
+            lambda: authenticate(context.connection_params, self.settings.secret_key),
+        )
         return UNSET
 
     def encode_json(self, data: object) -> bytes:
@@ -194,13 +206,15 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         ],
         middleware=[
             Middleware(ObserveRequests),
-            Middleware(RetryOnFault),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type"],
-            )
+            ),
+            Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
+            Middleware(AnonymousRateLimit, limiter=limiter_for(settings.limits)),
+            Middleware(RetryOnFault),  # innermost: re-runs only what passed the limits
         ],
         lifespan=lifespan,
     )

@@ -74,6 +74,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
         log_config=logging_config(settings),
         access_log=False,  # ObserveRequests logs each request once, without tokens or addresses
+        ws_max_size=settings.limits.max_body_bytes,
     )
     return 0
 

@@ -7,15 +7,7 @@ from collections.abc import Iterator
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
-from strawberry.extensions import (
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext as OperationContext
 
@@ -24,6 +16,7 @@ from graphql_api.http.operations import ObserveOperations, report_errors
 from graphql_api.http.tracing import tracing_extension
 from graphql_api.gateway.faults import DatabaseFaults
 from graphql_api.gateway.input import InputGuard
+from graphql_api.gateway.guard import Gateway
 from graphql_api.live import ExecutionContext, LoadersPerOperation
 from graphql_api.types.buy_order import BuyOrder
 from graphql_api.types.common import SCALAR_OVERRIDES
@@ -150,11 +143,7 @@ def build_schema() -> strawberry.Schema:
             InputGuard,
             DatabaseFaults,
             LoadersPerOperation,
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-            lambda: QueryDepthLimiter(max_depth=12),
-            lambda: MaxAliasesLimiter(max_alias_count=30),
-            lambda: MaxTokensLimiter(max_token_count=4000),
+            Gateway,  # parse and validation caches, limits, production hardening
             MaskUnexpectedErrors,
             ObserveOperations,  # after MaskUnexpectedErrors: it sees errors before masking
         ],

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import load_dotenv
 
 from models.sealing import KeyConfigurationError, Keyring
+from graphql_api.gateway.config import LimitConfigurationError, Limits
+from graphql_api.gateway.secrets import weak_secret
 
 SECRET_KEY_FILE = Path(".secret_key")
 
@@ -52,6 +54,8 @@ class Settings:
     log_level: str = "INFO"
     "OTLP/HTTP endpoint for traces (TRADEQUOTE_OTEL_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)."
     otel_endpoint: str | None = None
+    "Size, cost and rate limits (README, \"Limits\")."
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def production(self) -> bool:
@@ -73,6 +77,12 @@ class Settings:
             secret = _development_secret()
         if len(secret) < 32:
             raise ConfigurationError("TRADEQUOTE_SECRET_KEY must be at least 32 characters")
+        if env == "production" and (weakness := weak_secret(secret)):
+            raise ConfigurationError(f"TRADEQUOTE_SECRET_KEY {weakness}")
+        try:
+            limits = Limits.from_env(environ)
+        except LimitConfigurationError as error:
+            raise ConfigurationError(str(error)) from None
         origins = environ.get("TRADEQUOTE_CORS_ORIGINS", "")
         try:
             sweep_interval = float(environ.get("TRADEQUOTE_SWEEP_INTERVAL", cls.sweep_interval))
@@ -119,6 +129,7 @@ class Settings:
                 or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
                 or None
             ),
+            limits=limits,
         )
 
 

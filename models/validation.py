@@ -11,7 +11,8 @@ from stdnum import imei as stdnum_imei
 from models.errors import DomainError, ErrorCode
 
 MAX_QUANTITY = 1000
-MAX_DEVICES = 200
+MAX_DEVICES = 100
+"Also the most lines a quote has: the cost analysis counts `Quote.lines` at this size."
 MAX_NAME = 200
 MAX_SHORT = 100
 MAX_MESSAGE = 5000

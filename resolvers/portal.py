@@ -9,6 +9,7 @@ import strawberry
 from graphql_api.auth import issue_token
 from graphql_api.context import Info
 from graphql_api.errors import UserError, attempt
+from graphql_api.gateway.rate_limits import limit
 from models.organization import TokenKind
 from models.services import portal
 
@@ -53,6 +54,7 @@ class PortalMutations:
     async def request_portal_code(
         self, info: Info, input: RequestPortalCodeInput
     ) -> RequestPortalCodePayload:
+        await limit(info.context, "portal_code")
         deps = info.context.deps
         result = await attempt(portal.request_code(deps, input.organization_slug, input.email))
         if isinstance(result, list):

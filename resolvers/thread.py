@@ -6,6 +6,7 @@ import strawberry
 
 from graphql_api.context import Info
 from graphql_api.errors import attempt, not_found
+from graphql_api.gateway.rate_limits import limit_customer_message
 from graphql_api.ids import decode_id
 from graphql_api.loaders import MessageRecord
 from graphql_api.types.payloads import SendMessagePayload
@@ -38,6 +39,7 @@ class ThreadMutations:
         if quote_id is None:
             return SendMessagePayload(message=None, user_errors=not_found(["input", "quoteId"]))
         ctx = info.context
+        await limit_customer_message(ctx)
         result = await attempt(
             lifecycle.send_message(
                 ctx.deps, ctx.caller, quote_id, input.body, input.idempotency_key

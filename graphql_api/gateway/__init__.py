@@ -1,1 +1,2 @@
-"""What guards a request beyond its token: limits, rate limits, revocation of open sockets."""
+"""What guards a request before and around GraphQL: size and cost limits, rate limits,
+production hardening, GraphQL over HTTP, bad input, database faults, revoked sockets."""

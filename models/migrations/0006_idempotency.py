@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_organization_time_zone')]
+    dependencies = [('models', '0005_rate_limits')]
 
     initial = False
 
