@@ -10,6 +10,9 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 SECRET_KEY_FILE = Path(".secret_key")
+# Set by `tradequote serve` for its worker processes: the address it serves, which is the base
+# of links when TRADEQUOTE_PUBLIC_URL is unset.
+SERVED_URL_VARIABLE = "TRADEQUOTE_SERVED_URL"
 
 
 class ConfigurationError(RuntimeError):
@@ -28,6 +31,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     "Seconds a WebSocket may stay open without sending `connection_init`."
     ws_init_timeout: float = 10.0
+    "Whether TRADEQUOTE_PUBLIC_URL set `public_url` (otherwise it is where the server listens)."
+    public_url_configured: bool = False
 
     @property
     def production(self) -> bool:
@@ -52,7 +57,12 @@ class Settings:
         origins = environ.get("TRADEQUOTE_CORS_ORIGINS", "")
         return cls(
             database_url=environ.get("TRADEQUOTE_DATABASE_URL", cls.database_url),
-            public_url=environ.get("TRADEQUOTE_PUBLIC_URL", cls.public_url).rstrip("/"),
+            public_url=(
+                environ.get("TRADEQUOTE_PUBLIC_URL")
+                or environ.get(SERVED_URL_VARIABLE)
+                or cls.public_url
+            ).rstrip("/"),
+            public_url_configured=bool(environ.get("TRADEQUOTE_PUBLIC_URL")),
             secret_key=secret,
             smtp_url=environ.get("TRADEQUOTE_SMTP_URL") or None,
             mail_from=environ.get("TRADEQUOTE_MAIL_FROM", cls.mail_from),
@@ -60,6 +70,18 @@ class Settings:
             env=env,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         )
+
+
+def served_url(host: str, port: int) -> str:
+    """The base URL of a server listening on `host`:`port`, as a client on this machine reaches
+    it (a wildcard address is reached on loopback)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _development_secret() -> str:
