@@ -88,8 +88,8 @@ def serve(tmp_path: Path, **extra: str) -> tuple[ServerProcess, str]:
     return start_server(env, tmp_path, "links"), str(created["ownerToken"])
 
 
-def test_unset_links_carry_the_port_served(tmp_path: Path) -> None:
-    server, token = serve(tmp_path)
+def test_unset_links_carry_the_port_served_and_production_warns(tmp_path: Path) -> None:
+    server, token = serve(tmp_path, TRADEQUOTE_ENV="production")
     try:
         url = request_a_quote(server, token)
         assert url.startswith(f"http://127.0.0.1:{server.port}/q/tql_")
@@ -98,11 +98,13 @@ def test_unset_links_carry_the_port_served(tmp_path: Path) -> None:
         assert url in text
     finally:
         server.stop()
-    assert WARNING not in server.output()  # development: no warning
+    assert WARNING in server.output()
 
 
 def test_set_the_public_url_wins(tmp_path: Path) -> None:
-    server, token = serve(tmp_path, TRADEQUOTE_PUBLIC_URL="https://quotes.example.com")
+    server, token = serve(
+        tmp_path, TRADEQUOTE_ENV="production", TRADEQUOTE_PUBLIC_URL="https://quotes.example.com"
+    )
     try:
         url = request_a_quote(server, token)
         assert url.startswith("https://quotes.example.com/q/tql_")
@@ -110,12 +112,4 @@ def test_set_the_public_url_wins(tmp_path: Path) -> None:
         assert url in text and f":{server.port}" not in text
     finally:
         server.stop()
-
-
-def test_production_warns_when_the_public_url_is_unset(tmp_path: Path) -> None:
-    server, token = serve(tmp_path, TRADEQUOTE_ENV="production")
-    try:
-        assert request_a_quote(server, token).startswith(f"http://127.0.0.1:{server.port}/q/")
-    finally:
-        server.stop()
-    assert WARNING in server.output()
+    assert WARNING not in server.output()
