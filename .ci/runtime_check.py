@@ -183,13 +183,14 @@ def main(tradequote: str) -> None:
             process.send_signal(signal.SIGTERM)
             code = process.wait(TIMEOUT)
         # uvicorn exits through the signal it handled, after its graceful shutdown
-        assert code in (0, -signal.SIGTERM), f"tradequote serve exited with {code}:\n{log.read_text()}"
+        assert code in (0, -signal.SIGTERM), f"serve exited with {code}:\n{log.read_text()}"
         assert "No supported WebSocket library" not in log.read_text()
     print(
         f"runtime install: tradequote serve on port {port} delivered threadMessages "
-        f"{event['body']!r} over WebSocket; links in answers and in {len(emails)} written email(s) carry :{port}"
+        f"{event['body']!r} over WebSocket; links in answers and in {len(emails)} written "
+        f"email(s) carry :{port}"
     )
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(os.path.abspath(sys.argv[1]))

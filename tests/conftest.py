@@ -77,7 +77,7 @@ async def database_url(
 
 @pytest.fixture(params=BACKENDS)
 async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A database nothing has migrated yet, on each backend in turn: for real servers to start on."""
+    """A database nothing has migrated yet, on each backend in turn, for real servers."""
     if request.param == "postgres":
         url = await create_postgres_database()
         yield url

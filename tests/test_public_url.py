@@ -56,9 +56,8 @@ def email_texts(folder: Path, at_least: int) -> list[str]:
         for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
             with path.open("rb") as file:
                 message = email.message_from_binary_file(file, policy=email.policy.default)
-            texts.append("\n".join(
-                part.get_content() for part in message.walk() if part.get_content_maintype() == "text"
-            ))  # fmt: skip
+            parts = [part for part in message.walk() if part.get_content_maintype() == "text"]
+            texts.append("\n".join(part.get_content() for part in parts))
         if len(texts) >= at_least or time.monotonic() > deadline:
             assert len(texts) >= at_least, f"{len(texts)} emails in {folder}"
             return texts

@@ -30,7 +30,9 @@ def test_readme_has_the_whole_loop() -> None:
     ]
 
 
-async def test_readme_example_runs_against_tradequote_serve(empty_database_url: str, tmp_path: Path) -> None:
+async def test_readme_example_runs_against_tradequote_serve(
+    empty_database_url: str, tmp_path: Path
+) -> None:
     env = environment(empty_database_url, tmp_path)
     with serving(env, tmp_path) as base:
         created = json.loads(

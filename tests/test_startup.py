@@ -26,9 +26,7 @@ async def test_four_servers_starting_at_once_on_an_empty_database_all_become_rea
         async with httpx.AsyncClient(timeout=10) as client:
             for server in servers:
                 assert (await client.get(f"{server.http}/healthz")).status_code == 200
-                response = await client.post(
-                    f"{server.http}/graphql", json={"query": ORGANIZATION}
-                )
+                response = await client.post(f"{server.http}/graphql", json={"query": ORGANIZATION})
                 assert response.status_code == 200
                 assert response.json() == {"data": {"organization": None}}
     finally:
