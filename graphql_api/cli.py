@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import logging.config
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,9 +16,30 @@ from pathlib import Path
 from graphql_api import db
 from graphql_api.cli_devices import add_commands as add_device_commands
 from graphql_api.cli_devices import load_starter
-from graphql_api.settings import ConfigurationError, Settings
+from graphql_api.settings import SERVED_URL_VARIABLE, ConfigurationError, Settings, served_url
 from models.errors import DomainError
 from models.organization import TokenKind, TokenPurpose
+
+
+log = logging.getLogger("tradequote")
+
+
+def _warn_if_public_url_unset(settings: Settings) -> None:
+    if settings.production and not settings.public_url_configured:
+        log.warning(
+            "TRADEQUOTE_PUBLIC_URL is unset: links in emails and download URLs use %s, "
+            "which clients outside this machine may not reach",
+            settings.public_url,
+        )
+
+
+def _serving_at(settings: Settings, host: str, port: int) -> Settings:
+    """Settings whose links point where this server listens, unless TRADEQUOTE_PUBLIC_URL says
+    otherwise (the worker processes uvicorn starts read it from the environment)."""
+    if settings.public_url_configured:
+        return settings
+    os.environ[SERVED_URL_VARIABLE] = served_url(host, port)
+    return Settings.from_env()
 
 
 def _migrate(settings: Settings) -> tuple[int, int]:
@@ -58,6 +81,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from graphql_api.http.logs import logging_config
 
     logging.config.dictConfig(logging_config(settings))
+    settings = _serving_at(settings, args.host, args.port)
+    _warn_if_public_url_unset(settings)
     _migrate(settings)
     if args.demo:
         from graphql_api.demo import load_demo
@@ -69,7 +94,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        loop="asyncio",
+        loop="asyncio",  # not uvloop: its tail latency under CPU-bound load (SPEC §10)
+        ws="websockets-sansio",  # fails at start, not on every upgrade, if it is missing
         proxy_headers=True,
         timeout_graceful_shutdown=10,
         log_config=logging_config(settings),
@@ -113,6 +139,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             await db.close()
 
     logging.config.dictConfig(logging_config(settings))
+    _warn_if_public_url_unset(settings)
     _migrate(settings)
     asyncio.run(run())
     return 0

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
@@ -59,12 +64,45 @@ def _connection(database_url: str) -> str | dict[str, Any]:
     return database_url
 
 
+# pg_advisory_lock key of migrations: any number of replicas may start at once, one migrates
+# while the others wait, then find nothing left to do.
+MIGRATION_LOCK_KEY = 0x7471_6D69  # "tqmi"
+
+
 async def migrate(database_url: str) -> None:
-    """Apply every pending migration, then close the migration connections."""
-    try:
-        await run_migrations(config=tortoise_config(database_url))
-    finally:
-        await Tortoise.close_connections()
+    """Apply every pending migration, then close the migration connections. Safe from many
+    processes at once: they take turns (an advisory lock on PostgreSQL, a file lock on SQLite)."""
+    async with _migration_lock(database_url):
+        try:
+            await run_migrations(config=tortoise_config(database_url))
+        finally:
+            await Tortoise.close_connections()
+
+
+@contextlib.asynccontextmanager
+async def _migration_lock(database_url: str) -> AsyncIterator[None]:
+    if is_postgres(database_url):
+        import asyncpg
+
+        from graphql_api.pubsub import asyncpg_dsn
+
+        # A session of its own holds the lock while Tortoise's connections migrate.
+        connection = await asyncpg.connect(asyncpg_dsn(database_url))
+        try:
+            await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+            yield
+        finally:
+            await connection.close()  # ending the session releases the lock
+    elif database_url.startswith("sqlite://") and database_url != "sqlite://:memory:":
+        lock_path = Path(database_url.removeprefix("sqlite://") + ".migrate-lock")
+        with lock_path.open("a") as lock:
+            await asyncio.to_thread(fcntl.flock, lock.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    else:
+        yield
 
 
 async def connect(database_url: str) -> None:

@@ -14,6 +14,9 @@ from graphql_api.gateway.config import LimitConfigurationError, Limits
 from graphql_api.gateway.secrets import weak_secret
 
 SECRET_KEY_FILE = Path(".secret_key")
+# Set by `tradequote serve` for its worker processes: the address it serves, which is the base
+# of links when TRADEQUOTE_PUBLIC_URL is unset.
+SERVED_URL_VARIABLE = "TRADEQUOTE_SERVED_URL"
 
 
 class ConfigurationError(RuntimeError):
@@ -56,6 +59,8 @@ class Settings:
     otel_endpoint: str | None = None
     "Size, cost and rate limits (README, \"Limits\")."
     limits: Limits = field(default_factory=Limits)
+    "Whether TRADEQUOTE_PUBLIC_URL set `public_url` (otherwise it is where the server listens)."
+    public_url_configured: bool = False
 
     @property
     def production(self) -> bool:
@@ -108,7 +113,12 @@ class Settings:
             raise ConfigurationError(str(error)) from error
         return cls(
             database_url=environ.get("TRADEQUOTE_DATABASE_URL", cls.database_url),
-            public_url=environ.get("TRADEQUOTE_PUBLIC_URL", cls.public_url).rstrip("/"),
+            public_url=(
+                environ.get("TRADEQUOTE_PUBLIC_URL")
+                or environ.get(SERVED_URL_VARIABLE)
+                or cls.public_url
+            ).rstrip("/"),
+            public_url_configured=bool(environ.get("TRADEQUOTE_PUBLIC_URL")),
             secret_key=secret,
             smtp_url=environ.get("TRADEQUOTE_SMTP_URL") or None,
             mail_from=environ.get("TRADEQUOTE_MAIL_FROM", cls.mail_from),
@@ -149,6 +159,18 @@ def _flag(environ: dict[str, str], name: str, *, default: bool) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise ConfigurationError(f"{name} must be 1 or 0 (true or false)")
+
+
+def served_url(host: str, port: int) -> str:
+    """The base URL of a server listening on `host`:`port`, as a client on this machine reaches
+    it (a wildcard address is reached on loopback)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _development_secret() -> str:

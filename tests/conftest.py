@@ -75,6 +75,17 @@ async def database_url(
         await drop_postgres_database(url)
 
 
+@pytest.fixture(params=BACKENDS)
+async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A database nothing has migrated yet, on each backend in turn, for real servers."""
+    if request.param == "postgres":
+        url = await create_postgres_database()
+        yield url
+        await drop_postgres_database(url)
+    else:
+        yield f"sqlite://{tmp_path / f'tq-{secrets.token_hex(4)}.db'}"
+
+
 @pytest.fixture(scope="session")
 async def database(database_url: str) -> AsyncIterator[str]:
     """Tortoise connected to the session database. Tests keep apart by making their own

@@ -265,6 +265,13 @@ def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
 
 def start_server(env: dict[str, str], cwd: Path, name: str = "server") -> ServerProcess:
     """`tradequote serve` on a free port of 127.0.0.1, once it answers /healthz."""
+    server = launch_server(env, cwd, name)
+    wait_until_healthy(server)
+    return server
+
+
+def launch_server(env: dict[str, str], cwd: Path, name: str = "server") -> ServerProcess:
+    """`tradequote serve` on a free port of 127.0.0.1, just started."""
     port = free_port()
     log = cwd / f"{name}-{port}.log"
     with log.open("wb") as out:
@@ -275,14 +282,19 @@ def start_server(env: dict[str, str], cwd: Path, name: str = "server") -> Server
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    server = ServerProcess(process, port, log)
-    deadline = time.monotonic() + 30
+    return ServerProcess(process, port, log)
+
+
+def wait_until_healthy(server: ServerProcess, timeout: float = 30) -> None:
+    """Until the server answers /healthz; fails (and stops it) if it exits or never does."""
+    process = server.process
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"the server exited with {process.returncode}:\n{server.output()}")
         try:
             if httpx.get(f"{server.http}/healthz", timeout=1).status_code == 200:
-                return server
+                return
         except httpx.TransportError:
             pass
         time.sleep(0.1)

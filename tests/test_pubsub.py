@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import time
 import uuid
@@ -23,12 +22,10 @@ from graphql_api.pubsub import (
     create_broker,
     is_resync,
 )
+from tests.conftest import POSTGRES_URL
 
-POSTGRES_URL = os.environ.get(
-    "TRADEQUOTE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"
-)
 needs_postgres = pytest.mark.skipif(
-    POSTGRES_URL == "", reason="TRADEQUOTE_TEST_POSTGRES_URL is set empty"
+    not POSTGRES_URL, reason="replicas share a PostgreSQL server: set TRADEQUOTE_TEST_POSTGRES_URL"
 )
 TIMEOUT = 5.0
 

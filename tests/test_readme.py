@@ -6,12 +6,9 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
-import pytest
 
-from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database
 from tests.server import cli, environment, serving
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -33,18 +30,10 @@ def test_readme_has_the_whole_loop() -> None:
     ]
 
 
-@pytest.fixture(params=BACKENDS)
-async def database_for_server(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    if request.param == "postgres":
-        url = await create_postgres_database()
-        yield url
-        await drop_postgres_database(url)
-    else:
-        yield f"sqlite://{tmp_path / 'readme.db'}"
-
-
-async def test_readme_example_runs_against_tradequote_serve(database_for_server: str, tmp_path: Path) -> None:
-    env = environment(database_for_server, tmp_path)
+async def test_readme_example_runs_against_tradequote_serve(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    env = environment(empty_database_url, tmp_path)
     with serving(env, tmp_path) as base:
         created = json.loads(
             cli(["create-organization", "--name", "Acme Phones", "--slug", "acme",
