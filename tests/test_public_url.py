@@ -3,6 +3,7 @@ TRADEQUOTE_PUBLIC_URL names another base."""
 
 from __future__ import annotations
 
+import secrets
 import email
 import email.policy
 import json
@@ -16,7 +17,7 @@ from graphql_api.settings import SERVED_URL_VARIABLE, Settings, served_url
 from tests import documents as doc
 from tests.live import ServerProcess, run_cli, server_env, start_server
 
-SECRET = "public-url-test-secret-" + "p" * 32
+SECRET = "public-url-test-secret-" + secrets.token_urlsafe(32)
 WARNING = "TRADEQUOTE_PUBLIC_URL is unset"
 
 
