@@ -3,10 +3,10 @@ TRADEQUOTE_PUBLIC_URL names another base."""
 
 from __future__ import annotations
 
-import secrets
 import email
 import email.policy
 import json
+import secrets
 import time
 from pathlib import Path
 
