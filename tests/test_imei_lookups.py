@@ -8,8 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum import luhn
 
+from models import csv_rows
 from models import validation as v
 from models.organization import Organization
+from models.services.catalog import STARTER_CATALOG, ensure_starter_catalog
 from models.services.imei_checks import normalize
 from tests import devices as dev
 from tests.client import Api, Org
@@ -58,6 +60,30 @@ def test_luhn_edge_cases() -> None:
     assert not v.imei_is_valid("490154203237581")  # two digits swapped
     assert v.imei_is_valid("49-015420-323751-8")
     assert v.imei_is_valid(" 490154 203237518 ")
+
+
+async def test_a_starter_tac_names_its_model_on_a_fresh_organization(api: Api, org: Org) -> None:
+    await ensure_starter_catalog()
+    # 35104463 is an iPhone 13 TAC shipped in the starter; 7 is the Luhn digit of 35104463123456
+    iphone = "351044631234567"
+    assert v.imei_is_valid(iphone)
+    data = await api(dev.LOOKUP, {"input": {"imeis": [iphone]}}, org.owner_token)
+    assert data["lookupImeis"]["userErrors"] == []
+    [result] = data["lookupImeis"]["results"]
+    assert result["device"] == {"type": "PHONE", "brand": "Apple", "model": "iPhone 13"}
+    assert "UNKNOWN_TAC" not in result["flags"]
+    # every TAC the starter ships names its own row, on the public page too
+    shipped = csv_rows.catalog(STARTER_CATALOG.read_text(encoding="utf-8"))
+    assert shipped.refused == []
+    expected = {
+        dev.imei(tac, 1): {"type": row.type.value, "brand": row.brand, "model": row.model}
+        for _, row in shipped.rows
+        for tac in row.tacs
+    }
+    assert len(expected) >= 3
+    lookup = {"input": {"organizationSlug": org.slug, "imeis": list(expected)}}
+    public = await api(dev.LOOKUP, lookup)
+    assert {r["imei"]: r["device"] for r in public["lookupImeis"]["results"]} == expected
 
 
 async def test_staff_see_flags_and_the_device_customers_only_validity(api: Api, org: Org) -> None:
