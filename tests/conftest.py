@@ -17,6 +17,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from graphql_api import db
 from graphql_api.app import create_app
+from graphql_api.gateway.config import Limits
 from graphql_api.settings import Settings
 from tests.client import Api, Org, make_org
 from tests.live import serving
@@ -99,9 +100,12 @@ async def database(database_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 async def app(database: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
-    """The application on the session database, served in-process (no sweepers: tests drive them)."""
+    """The application on the session database, served in-process (no sweepers: tests drive them).
+    Every in-process request comes from one address, so rate limits are off here: the tests of
+    rate limits build apps of their own (`tests/test_gateway.py`)."""
     settings = Settings(
         database_url=database,
+        limits=Limits(rate_limits=False),
         secret_key="test-secret-key-" + "x" * 32,
         mail_dir=str(tmp_path_factory.mktemp("mail")),
     )

@@ -309,9 +309,7 @@ async def test_redis_counters_are_shared() -> None:
 
 
 async def test_public_mutations_count_per_address(app: Any, org: Org) -> None:
-    address = f"192.0.2.{secrets.randbelow(250)}"
-    transport = httpx.ASGITransport(app=app, client=(address, 5000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with variant(app, limits=LIMITS) as client:
         codes = []
         for _ in range(LIMITS.rates.public_mutation.requests + 1):
             response = await client.post("/graphql", json={"query": doc.CREATE_REQUEST, "variables": {"input": {"customerName": "N"}}})
