@@ -20,6 +20,9 @@ MODEL_MODULES = [
     "models.price_grid",
     "models.team",
     "models.audit",
+    "models.payout",
+    "models.inventory",
+    "models.revised_offer",
 ]
 
 

@@ -31,8 +31,8 @@ from graphql_api.types.thread import ThreadMessage
 from resolvers.audit import AuditQueries
 from resolvers.branding import BrandingMutations
 from resolvers.buy_orders import BuyOrderMutations
-from resolvers.drafts import DraftMutations
 from resolvers.devices import DeviceMutations, DeviceQueries
+from resolvers.drafts import DraftMutations
 from resolvers.engagement import EngagementQueries, SharingMutations
 from resolvers.evidence import EvidenceQueries
 from resolvers.links import LinkMutations
@@ -44,14 +44,17 @@ from resolvers.notifications import (
     NotificationSubscriptions,
 )
 from resolvers.organization import OrganizationQueries
+from resolvers.payouts import PayoutMutations, PayoutQueries
 from resolvers.portal import PortalMutations
 from resolvers.quotes import QuoteQueries
+from resolvers.receiving import ReceivingMutations, ReceivingQueries
 from resolvers.requests import RequestMutations
+from resolvers.revised_offers import RevisedOfferMutations, RevisedOfferQueries
 from resolvers.settings import SettingsMutations
 from resolvers.team import TeamMutations, TeamQueries
 from resolvers.thread import ThreadMutations
-from resolvers.trade_in import TradeInMutations, TradeInQueries
 from resolvers.tokens import TokenMutations, TokenQueries
+from resolvers.trade_in import TradeInMutations, TradeInQueries
 
 Query = merge_types(
     "Query",
@@ -66,6 +69,9 @@ Query = merge_types(
         TeamQueries,
         TokenQueries,
         AuditQueries,
+        PayoutQueries,
+        ReceivingQueries,
+        RevisedOfferQueries,
     ),
 )
 Mutation = merge_types(
@@ -86,6 +92,9 @@ Mutation = merge_types(
         TokenMutations,
         LinkMutations,
         SettingsMutations,
+        PayoutMutations,
+        ReceivingMutations,
+        RevisedOfferMutations,
     ),
 )
 Subscription = merge_types("Subscription", (QuoteSubscriptions, NotificationSubscriptions))

@@ -52,6 +52,13 @@ class Settings:
     log_level: str = "INFO"
     "OTLP/HTTP endpoint for traces (TRADEQUOTE_OTEL_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)."
     otel_endpoint: str | None = None
+    "Where evidence photos are stored on local disk (TRADEQUOTE_UPLOAD_DIR)."
+    upload_dir: str = "uploads"
+    "A ShipEngine-style carrier-label service (TRADEQUOTE_LABEL_URL, _KEY); None: built-in labels."
+    label_url: str | None = None
+    label_key: str | None = None
+    "The signing secret of the Stripe webhook endpoint (TRADEQUOTE_STRIPE_WEBHOOK_SECRET, whsec_…)."
+    stripe_webhook_secret: str | None = None
 
     @property
     def production(self) -> bool:
@@ -119,6 +126,10 @@ class Settings:
                 or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
                 or None
             ),
+            upload_dir=environ.get("TRADEQUOTE_UPLOAD_DIR", cls.upload_dir),
+            label_url=environ.get("TRADEQUOTE_LABEL_URL") or None,
+            label_key=environ.get("TRADEQUOTE_LABEL_KEY") or None,
+            stripe_webhook_secret=environ.get("TRADEQUOTE_STRIPE_WEBHOOK_SECRET") or None,
         )
 
 
