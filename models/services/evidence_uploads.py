@@ -50,7 +50,7 @@ class Staged:
     url: str
 
 
-async def stage_uploads(deps: Deps, caller: Caller, count: int) -> list[Staged]:
+async def stage_uploads(deps: Deps, caller: Caller, count: int) -> tuple[Staged, ...]:
     """`count` upload URLs, each valid for one PUT of one photo within 15 minutes."""
     caller.require_staff(BENCH_ROLES)
     if not 1 <= count <= MAX_STAGED:
@@ -64,7 +64,7 @@ async def stage_uploads(deps: Deps, caller: Caller, count: int) -> list[Staged]:
             )
             path = signed_path(deps.secret_key, "put", upload.id, upload.expires_at)
             staged.append(Staged(upload, deps.public_url + path))
-    return staged
+    return tuple(staged)
 
 
 class UploadRefused(Exception):

@@ -108,9 +108,9 @@ async def _step(
             email,
             now,
             buy_order_number=order.number,
-            amount=str(payout.amount),
-            paid_amount=str(payout.paid_amount),
-            declined_amount=str(payout.declined_amount),
+            amount=str(v.quantize(payout.amount, payout.currency_code)),
+            paid_amount=str(v.quantize(payout.paid_amount, payout.currency_code)),
+            declined_amount=str(v.quantize(payout.declined_amount, payout.currency_code)),
             currency_code=payout.currency_code,
             method=payout.method.value,
             reason=note,
@@ -119,14 +119,17 @@ async def _step(
 
 def payout_part(payout: Payout) -> dict[str, Any]:
     """What the chain seals of a payout: no references, no personal data."""
+    def amount(value: Decimal) -> str:
+        return str(v.quantize(Decimal(value), payout.currency_code))
+
     return {
         "id": payout.id,
         "status": payout.status.value,
         "method": payout.method.value,
-        "total": str(payout.total),
-        "amount": str(payout.amount),
-        "declined": str(payout.declined_amount),
-        "paid": str(payout.paid_amount),
+        "total": amount(payout.total),
+        "amount": amount(payout.amount),
+        "declined": amount(payout.declined_amount),
+        "paid": amount(payout.paid_amount),
     }
 
 

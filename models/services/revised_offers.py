@@ -37,8 +37,8 @@ def revision_part(revision: RevisedOffer, quote_line_id: int, photos: Sequence[s
         "id": revision.id,
         "unitId": revision.unit_id,
         "lineId": quote_line_id,
-        "priceBefore": str(revision.price_before),
-        "price": str(revision.price),
+        "priceBefore": str(v.quantize(revision.price_before, revision.currency_code)),
+        "price": str(v.quantize(revision.price, revision.currency_code)),
         "reasons": list(revision.reasons),
         "photos": list(photos),
         "replyBy": revision.reply_by.isoformat(),
@@ -118,8 +118,8 @@ async def revise_offer(
             "revised_offer",
             now,
             device=f"{unit.brand} {unit.model}",
-            price_before=str(revision.price_before),
-            price=str(revision.price),
+            price_before=part["priceBefore"],
+            price=part["price"],
             currency_code=revision.currency_code,
             reasons=", ".join(r.label for r in rules.REASONS if r.code.value in revision.reasons),
             reply_by=revision.reply_by.isoformat(),
@@ -177,8 +177,8 @@ async def _close(
     answer: dict[str, Any] = {
         "id": revision.id,
         "status": status.value,
-        "payoutAmount": str(payout.amount),
-        "declinedAmount": str(payout.declined_amount),
+        "payoutAmount": str(v.quantize(payout.amount, payout.currency_code)),
+        "declinedAmount": str(v.quantize(payout.declined_amount, payout.currency_code)),
     }
     if shipment is not None:
         answer["return"] = {"id": shipment.id, "carrier": shipment.carrier, "tracking": shipment.tracking_number}
@@ -199,8 +199,8 @@ async def _close(
         now,
         status=status.value,
         device=f"{unit.brand} {unit.model}",
-        price=str(revision.price),
-        payout_amount=str(payout.amount),
+        price=str(v.quantize(revision.price, revision.currency_code)),
+        payout_amount=answer["payoutAmount"],
         currency_code=revision.currency_code,
         tracking_number=None if shipment is None else shipment.tracking_number,
         carrier=None if shipment is None else shipment.carrier,
