@@ -79,6 +79,7 @@ class SettingsRecord:
     auto_convert: bool
     link_lifetime_days: int
     payout_methods: list[str] | None
+    revision_reply_days: int
 
 
 @dataclass(frozen=True, slots=True)

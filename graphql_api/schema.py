@@ -24,6 +24,9 @@ from graphql_api.http.operations import ObserveOperations, report_errors
 from graphql_api.http.tracing import tracing_extension
 from graphql_api.live import ExecutionContext, LoadersPerOperation
 from graphql_api.types.buy_order import BuyOrder
+from graphql_api.types.inventory import InventoryUnit, ReturnShipment
+from graphql_api.types.payout import Payout
+from graphql_api.types.revised_offer import RevisedOffer
 from graphql_api.types.notification import Notification
 from graphql_api.types.organization import Organization, StaffMember
 from graphql_api.types.quote import Quote, QuoteLine
@@ -147,7 +150,10 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Quote, QuoteLine, ThreadMessage, BuyOrder, Organization, StaffMember, Notification],
+        types=[
+            Quote, QuoteLine, ThreadMessage, BuyOrder, Organization, StaffMember, Notification,
+            Payout, InventoryUnit, RevisedOffer, ReturnShipment,
+        ],
         execution_context_class=ExecutionContext,
         extensions=[
             tracing_extension,  # first: its span covers the others

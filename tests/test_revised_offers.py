@@ -205,3 +205,44 @@ async def test_reason_codes_are_listed(api: Api) -> None:
     reasons = (await api(REASONS))["revisionReasons"]
     assert {r["category"] for r in reasons} == {"FUNCTIONAL", "COSMETIC", "OTHER"}
     assert "OTHER" in [r["code"] for r in reasons]
+
+
+async def test_the_reply_window_is_an_organization_setting(api: Api, org: Org) -> None:
+    from tests.team import UPDATE_SETTINGS
+
+    refused = await api(UPDATE_SETTINGS, {"input": {"revisionReplyDays": 0}}, org.owner_token)
+    assert [e["field"] for e in refused["updateOrganizationSettings"]["userErrors"]] == [["input", "revisionReplyDays"]]
+    changed = await api(UPDATE_SETTINGS, {"input": {"revisionReplyDays": 3}}, org.owner_token)
+    assert changed["updateOrganizationSettings"]["userErrors"] == []
+    _, _, revision = await received_and_revised(api, org)
+    row = await RevisedOffer.get(id=decode_id(revision["id"], "RevisedOffer"))
+    assert row.reply_by - row.created_at == timedelta(days=3)
+
+
+NODE = """
+query Node($id: ID!) {
+  node(id: $id) {
+    __typename id
+    ... on RevisedOffer { revisionStatus: status }
+    ... on Payout { payoutStatus: status }
+    ... on InventoryUnit { unitStatus: status }
+  }
+}
+"""
+
+
+async def test_node_ids_open_what_the_viewer_may_see(api: Api, org: Org) -> None:
+    from tests.client import make_org
+
+    quote_id, link, revision = await received_and_revised(api, org)
+    payout_id = (await order_of(api, quote_id, link))["buyOrder"]["payout"]["id"]
+    units = await api("query Q($id: ID!) { quote(id: $id) { buyOrder { units { id } } } }", {"id": quote_id}, org.owner_token)
+    unit_id = units["quote"]["buyOrder"]["units"][0]["id"]
+    for token in (org.owner_token, link):
+        assert (await api(NODE, {"id": revision["id"]}, token))["node"]["revisionStatus"] == "OPEN"
+        assert (await api(NODE, {"id": payout_id}, token))["node"]["payoutStatus"] == "PENDING"
+    assert (await api(NODE, {"id": unit_id}, org.owner_token))["node"]["unitStatus"] == "RECEIVED"
+    assert (await api(NODE, {"id": unit_id}, link))["node"] is None
+    stranger = await make_org(api)
+    for node_id in (revision["id"], payout_id, unit_id):
+        assert (await api(NODE, {"id": node_id}, stranger.owner_token))["node"] is None
