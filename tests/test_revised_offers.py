@@ -246,3 +246,15 @@ async def test_node_ids_open_what_the_viewer_may_see(api: Api, org: Org) -> None
     stranger = await make_org(api)
     for node_id in (revision["id"], payout_id, unit_id):
         assert (await api(NODE, {"id": node_id}, stranger.owner_token))["node"] is None
+
+
+async def test_staff_are_notified_of_the_answer(api: Api, org: Org) -> None:
+    from models.notification import Notification, NotificationKind
+
+    quote_id, link, revision = await received_and_revised(api, org)
+    await api(ANSWER, {"input": {"revisedOfferId": revision["id"], "accept": False}}, link)
+    notices = await Notification.filter(organization_id=org.id, kind=NotificationKind.REVISED_OFFER_ANSWERED)
+    assert len(notices) == 1
+    assert notices[0].message.startswith("The revised offer on quote Q-")
+    assert notices[0].message.endswith(" for Zoë Łukasiewicz was declined.")
+    assert "staff_revised_offer_answered" in await templates_sent(quote_id)

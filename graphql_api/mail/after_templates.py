@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from graphql_api.mail.content import Button, Content, Facts, Paragraph, Quoted, TemplateContext
 from graphql_api.mail.layout import Branding
-from graphql_api.mail.templates import _hello, template
+from graphql_api.mail.templates import _hello, _staff, _who, template
 
 METHODS = {"STRIPE": "bank transfer (Stripe)", "CHECK": "check", "STORE_CREDIT": "store credit"}
 
@@ -19,7 +19,14 @@ def payout_paid(c: TemplateContext, b: Branding) -> Content:
         greeting=_hello(c),
         blocks=[
             Paragraph(f"{b.name} paid you for your devices by {method}."),
-            Facts((("Buy order", order), ("Paid", c.money("paid_amount")), ("Declined", c.money("declined_amount")))),
+            Facts(
+                (
+                    ("Quote", c.text("quote_number")),
+                    ("Buy order", order),
+                    ("Paid", c.money("paid_amount")),
+                    ("Declined", c.money("declined_amount")),
+                )
+            ),
             Button("See your order", c.url("link_url")),
         ],
     )
@@ -33,7 +40,7 @@ def payout_declined(c: TemplateContext, b: Branding) -> Content:
         subject=f"{b.name} declined the payment of buy order {order}",
         greeting=_hello(c),
         blocks=[
-            Paragraph(f"{b.name} will not pay buy order {order}."),
+            Paragraph(f"{b.name} will not pay buy order {order} (quote {c.text('quote_number')})."),
             *([Paragraph("The reason given:"), Quoted(reason)] if reason else []),
             Button("See your order", c.url("link_url")),
         ],
@@ -54,6 +61,7 @@ def revised_offer(c: TemplateContext, b: Branding) -> Content:
             ),
             Facts(
                 (
+                    ("Quote", c.text("quote_number")),
                     ("Agreed price", c.money("price_before")),
                     ("Revised price", c.money("price")),
                     ("Reasons", c.text("reasons")),
@@ -82,7 +90,7 @@ def revised_offer_answered(c: TemplateContext, b: Branding) -> Content:
     device = c.text("device")
     status = c.text("status")
     tracking = c.optional_text("tracking_number")
-    facts = [("Device", device), ("Payout now", c.money("payout_amount"))]
+    facts = [("Quote", c.text("quote_number")), ("Device", device), ("Payout now", c.money("payout_amount"))]
     if tracking:
         facts += [("Carrier", c.text("carrier")), ("Tracking", tracking)]
     return Content(
@@ -93,4 +101,16 @@ def revised_offer_answered(c: TemplateContext, b: Branding) -> Content:
             Facts(tuple(facts)),
             Button("Follow your order", c.url("link_url")),
         ],
+    )
+
+
+@template("staff_revised_offer_answered")
+def staff_revised_offer_answered(c: TemplateContext, b: Branding) -> Content:
+    number, who = c.text("quote_number"), _who(c)
+    status = c.text("status").lower()
+    device = c.text("device")
+    return _staff(
+        c,
+        f"Revised offer {status} on quote {number}",
+        f"The revised offer for {who}'s {device} on quote {number} was {status}.",
     )

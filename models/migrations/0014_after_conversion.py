@@ -5,6 +5,7 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 
+from models.notification import NotificationKind
 from models.enums import (
     MessageKind,
     PayoutMethod,
@@ -164,6 +165,11 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'stripe_event', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A Stripe webhook event handled once: its id is unique.'},
             bases=['Model'],
+        ),
+        ops.AlterField(
+            model_name='Notification',
+            name='kind',
+            field=fields.CharEnumField(description='QUOTE_SUBMITTED: QUOTE_SUBMITTED\nCUSTOMER_RESPONDED: CUSTOMER_RESPONDED\nCHANGES_REQUESTED: CHANGES_REQUESTED\nQUOTE_ACCEPTED: QUOTE_ACCEPTED\nACCEPTANCE_WITHDRAWN: ACCEPTANCE_WITHDRAWN\nQUOTE_REJECTED: QUOTE_REJECTED\nQUOTE_EXPIRED: QUOTE_EXPIRED\nQUOTE_TAMPERED: QUOTE_TAMPERED\nREVISED_OFFER_ANSWERED: REVISED_OFFER_ANSWERED', enum_type=NotificationKind, max_length=32),
         ),
         ops.AddField(
             model_name='Organization',

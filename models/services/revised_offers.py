@@ -24,6 +24,7 @@ from models.services.caller import Caller, Deps
 from models.services.journal import Pending, lock_quote, record, unit_of_work
 from models.services.labels import LabelRequest
 from models.services.mailing import email_customer
+from models.services.notifications import NotificationKind, notify_staff
 from models.services.payouts import lower_payout, refresh_payment_status
 from models.services.receiving import lock_unit
 
@@ -192,6 +193,10 @@ async def _close(
         status_from=quote.status,
         extra={"revisionAnswer": answer},
     )
+    await notify_staff(
+        pending, quote, NotificationKind.REVISED_OFFER_ANSWERED, now,
+        status=status.value, device=f"{unit.brand} {unit.model}",
+    )  # fmt: skip
     await email_customer(
         deps,
         quote,
