@@ -176,8 +176,14 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             Route("/organizations/{slug}/logo", logo),
             Route(keys.PATH, keys.keys_endpoint(view.deps.keys)),
             Route("/healthz", healthz),
-            Route(stripe_webhook.PATH, stripe_webhook.stripe_webhook_endpoint(view.deps, settings.stripe_webhook_secret), methods=["POST"]),
-            Route("/uploads/{upload_id}", uploads.upload_endpoint(view.deps), methods=["PUT", "POST"]),
+            Route(
+                stripe_webhook.PATH,
+                stripe_webhook.stripe_webhook_endpoint(view.deps, settings.stripe_webhook_secret),
+                methods=["POST"],
+            ),
+            Route(
+                "/uploads/{upload_id}", uploads.upload_endpoint(view.deps), methods=["PUT", "POST"]
+            ),
             Route("/evidence/{upload_id}", uploads.evidence_endpoint(view.deps)),
             Route("/readyz", readyz_endpoint()),
             Route("/metrics", metrics_endpoint(view.live)),

@@ -48,7 +48,9 @@ async def background_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]
                 stop,
             )
         ),
-        asyncio.create_task(_every(settings.sweep_interval, lambda: lapse_revised_offers(deps), stop)),
+        asyncio.create_task(
+            _every(settings.sweep_interval, lambda: lapse_revised_offers(deps), stop)
+        ),
     ]
     try:
         yield

@@ -122,11 +122,19 @@ class AfterLoaders:
         return by_key(rows, lambda r: r.buy_order_id, order_ids)
 
     async def _entries(self, payout_ids: Sequence[int]) -> list[list[PayoutEntryRecord]]:
-        rows = await PayoutEntry.filter(payout_id__in=payout_ids).order_by("id").values(*columns(PayoutEntryRecord))
+        rows = (
+            await PayoutEntry.filter(payout_id__in=payout_ids)
+            .order_by("id")
+            .values(*columns(PayoutEntryRecord))
+        )
         return grouped(records(PayoutEntryRecord, rows), lambda r: r.payout_id, payout_ids)
 
     async def _units(self, order_ids: Sequence[int]) -> list[list[UnitRecord]]:
-        rows = await InventoryUnit.filter(buy_order_id__in=order_ids).order_by("id").values(*columns(UnitRecord))
+        rows = (
+            await InventoryUnit.filter(buy_order_id__in=order_ids)
+            .order_by("id")
+            .values(*columns(UnitRecord))
+        )
         return grouped(records(UnitRecord, rows), lambda r: r.buy_order_id, order_ids)
 
     async def _unit(self, ids: Sequence[int]) -> list[UnitRecord | None]:
@@ -134,7 +142,11 @@ class AfterLoaders:
         return by_key(rows, lambda r: r.id, ids)
 
     async def _revisions(self, quote_ids: Sequence[int]) -> list[list[RevisionRecord]]:
-        rows = await RevisedOffer.filter(quote_id__in=quote_ids).order_by("id").values(*columns(RevisionRecord))
+        rows = (
+            await RevisedOffer.filter(quote_id__in=quote_ids)
+            .order_by("id")
+            .values(*columns(RevisionRecord))
+        )
         return grouped(records(RevisionRecord, rows), lambda r: r.quote_id, quote_ids)
 
     async def _photos(self, revision_ids: Sequence[int]) -> list[list[PhotoRecord]]:
@@ -146,7 +158,11 @@ class AfterLoaders:
         return grouped(records(PhotoRecord, rows), lambda r: r.revised_offer_id, revision_ids)
 
     async def _returns(self, order_ids: Sequence[int]) -> list[list[ReturnRecord]]:
-        rows = await ReturnShipment.filter(buy_order_id__in=order_ids).order_by("id").values(*columns(ReturnRecord))
+        rows = (
+            await ReturnShipment.filter(buy_order_id__in=order_ids)
+            .order_by("id")
+            .values(*columns(ReturnRecord))
+        )
         return grouped(records(ReturnRecord, rows), lambda r: r.buy_order_id, order_ids)
 
 

@@ -37,7 +37,9 @@ def check_approve(status: PayoutStatus, finance_gate: bool) -> None:
         raise _refuse("the finance gate is off: payouts are settled without approval")
 
 
-def check_settle(status: PayoutStatus, finance_gate: bool, amount: Decimal, open_revisions: int) -> None:
+def check_settle(
+    status: PayoutStatus, finance_gate: bool, amount: Decimal, open_revisions: int
+) -> None:
     if status is PayoutStatus.PENDING and finance_gate:
         raise _refuse("finance must approve this payout before it is settled")
     if status not in OPEN:

@@ -29,7 +29,9 @@ REASONS = (
     Reason(R.BODY_DAMAGE, "COSMETIC", "Dents, cracks or heavy wear on the body"),
     Reason(R.BATTERY_HEALTH, "FUNCTIONAL", "Battery health below what was disclosed"),
     Reason(R.NOT_POWERING_ON, "FUNCTIONAL", "Does not power on"),
-    Reason(R.FAULTY_COMPONENT, "FUNCTIONAL", "A component does not work (camera, speaker, buttons…)"),
+    Reason(
+        R.FAULTY_COMPONENT, "FUNCTIONAL", "A component does not work (camera, speaker, buttons…)"
+    ),
     Reason(R.ACTIVATION_LOCK, "FUNCTIONAL", "Activation lock or account still signed in"),
     Reason(R.WRONG_MODEL, "OTHER", "A different model or storage than quoted"),
     Reason(R.MISSING_ACCESSORIES, "OTHER", "Accessories missing that were disclosed"),
@@ -50,35 +52,63 @@ def check_revision(
     reason (OTHER explained in the note) and the photos that show it."""
     problems = []
     if unit_status is not UnitStatus.RECEIVED:
-        problems.append(DomainError(ErrorCode.INVALID_STATE, "only a received unit is revised", ["input", "unitId"]))
+        problems.append(
+            DomainError(
+                ErrorCode.INVALID_STATE, "only a received unit is revised", ["input", "unitId"]
+            )
+        )
     if open_revision:
         problems.append(
-            DomainError(ErrorCode.INVALID_STATE, "this unit has a revised offer waiting already", ["input", "unitId"])
+            DomainError(
+                ErrorCode.INVALID_STATE,
+                "this unit has a revised offer waiting already",
+                ["input", "unitId"],
+            )
         )
     if price >= price_before:
         problems.append(
-            DomainError(ErrorCode.INVALID_INPUT, f"a revised price is below {price_before}", ["input", "price"])
+            DomainError(
+                ErrorCode.INVALID_INPUT,
+                f"a revised price is below {price_before}",
+                ["input", "price"],
+            )
         )
     if not reasons:
-        problems.append(DomainError(ErrorCode.INVALID_INPUT, "give at least one reason", ["input", "reasons"]))
+        problems.append(
+            DomainError(ErrorCode.INVALID_INPUT, "give at least one reason", ["input", "reasons"])
+        )
     if R.OTHER in reasons and not (note or "").strip():
-        problems.append(DomainError(ErrorCode.INVALID_INPUT, "explain OTHER in the note", ["input", "note"]))
+        problems.append(
+            DomainError(ErrorCode.INVALID_INPUT, "explain OTHER in the note", ["input", "note"])
+        )
     if not MIN_PHOTOS <= photos <= MAX_PHOTOS:
         problems.append(
             DomainError(
-                ErrorCode.INVALID_INPUT, f"attach {MIN_PHOTOS} to {MAX_PHOTOS} photos", ["input", "photoIds"]
+                ErrorCode.INVALID_INPUT,
+                f"attach {MIN_PHOTOS} to {MAX_PHOTOS} photos",
+                ["input", "photoIds"],
             )
         )
     if note is not None and len(note) > NOTE_MAX:
-        problems.append(DomainError(ErrorCode.INVALID_INPUT, f"at most {NOTE_MAX} characters", ["input", "note"]))
+        problems.append(
+            DomainError(
+                ErrorCode.INVALID_INPUT, f"at most {NOTE_MAX} characters", ["input", "note"]
+            )
+        )
     if problems:
         raise DomainErrors(problems)
 
 
 def check_answer(status: RevisionStatus, reply_by: datetime, now: datetime) -> None:
     if status is RevisionStatus.OPEN and now >= reply_by:
-        raise DomainError(ErrorCode.EXPIRED, "the time to answer this revised offer has passed", ["input", "revisedOfferId"])
+        raise DomainError(
+            ErrorCode.EXPIRED,
+            "the time to answer this revised offer has passed",
+            ["input", "revisedOfferId"],
+        )
     if status is not RevisionStatus.OPEN:
         raise DomainError(
-            ErrorCode.INVALID_STATE, f"this revised offer was {status.value.lower()} already", ["input", "revisedOfferId"]
+            ErrorCode.INVALID_STATE,
+            f"this revised offer was {status.value.lower()} already",
+            ["input", "revisedOfferId"],
         )

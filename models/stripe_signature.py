@@ -22,7 +22,13 @@ def header(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={sign(secret, timestamp, body)}"
 
 
-def verify(secret: str, signature_header: str | None, body: bytes, now: float, tolerance: int = TOLERANCE_SECONDS) -> None:
+def verify(
+    secret: str,
+    signature_header: str | None,
+    body: bytes,
+    now: float,
+    tolerance: int = TOLERANCE_SECONDS,
+) -> None:
     """Raise `SignatureRefused` unless one v1 signature matches and the time is within tolerance."""
     if not signature_header:
         raise SignatureRefused("no Stripe-Signature header")

@@ -43,7 +43,10 @@ async def after_node(info: Info, type_name: str, pk: int) -> Node | None:
         row = await RevisionRow.filter(id=pk).values("quote_id")
         if not row or await load_quote(info, row[0]["quote_id"]) is None:
             return None
-        return next((r for r in await revised_offers_of(info, row[0]["quote_id"]) if r._record.id == pk), None)
+        return next(
+            (r for r in await revised_offers_of(info, row[0]["quote_id"]) if r._record.id == pk),
+            None,
+        )
     if type_name == "ReturnShipment":
         row = await ReturnRow.filter(id=pk).values("buy_order_id")
         if not row or await _visible_order(info, row[0]["buy_order_id"]) is None:

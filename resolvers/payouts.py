@@ -55,7 +55,9 @@ def _id(raw: strawberry.ID) -> int | None:
 
 @strawberry.type
 class PayoutMutations:
-    @strawberry.mutation(description="Finance (or owner/manager): approve a payout when the finance gate is on.")
+    @strawberry.mutation(
+        description="Finance (or owner/manager): approve a payout when the finance gate is on."
+    )
     async def approve_payout(self, info: Info, input: ApprovePayoutInput) -> PayoutPayload:
         if (pk := _id(input.payout_id)) is None:
             return PayoutPayload(payout=None, user_errors=not_found(["input", "payoutId"]))
@@ -74,7 +76,9 @@ class PayoutMutations:
             info, await attempt(payouts.settle_payout(ctx.deps, ctx.caller, pk, input.reference))
         )
 
-    @strawberry.mutation(description="Finance (or owner/manager): decline the whole payout, with a reason.")
+    @strawberry.mutation(
+        description="Finance (or owner/manager): decline the whole payout, with a reason."
+    )
     async def decline_payout(self, info: Info, input: DeclinePayoutInput) -> PayoutPayload:
         if (pk := _id(input.payout_id)) is None:
             return PayoutPayload(payout=None, user_errors=not_found(["input", "payoutId"]))

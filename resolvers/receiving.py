@@ -32,7 +32,9 @@ async def _unit(unit_id: int) -> InventoryUnit:
 @strawberry.type(description="What the scan found.")
 class ScanIntakePayload:
     unit: InventoryUnit | None = strawberry.field(description="The unit received; grade it next.")
-    flags: list[ImeiFlag] = strawberry.field(description="What the IMEI checks re-run now found (e.g. BLACKLISTED).")
+    flags: list[ImeiFlag] = strawberry.field(
+        description="What the IMEI checks re-run now found (e.g. BLACKLISTED)."
+    )
     near_matches: list[InventoryUnit] = strawberry.field(
         description="For an unknown code: expected units one digit off, or of the same TAC."
     )
@@ -75,7 +77,9 @@ class ReceivingMutations:
         scan = await attempt(scan_or_unknown())
         if isinstance(scan, receiving.UnknownCode):
             near = [await _unit(unit.id) for unit in scan.near]
-            return ScanIntakePayload(unit=None, flags=[], near_matches=near, user_errors=user_errors(scan))
+            return ScanIntakePayload(
+                unit=None, flags=[], near_matches=near, user_errors=user_errors(scan)
+            )
         if isinstance(scan, list):
             return ScanIntakePayload(unit=None, flags=[], near_matches=[], user_errors=scan)
         return ScanIntakePayload(
@@ -90,7 +94,9 @@ class ReceivingMutations:
         if (pk := decode_id(input.unit_id, "InventoryUnit")) is None:
             return GradeUnitPayload(unit=None, user_errors=not_found(["input", "unitId"]))
         ctx = info.context
-        result = await attempt(receiving.grade_unit(ctx.deps, ctx.caller, pk, input.grade, input.notes))
+        result = await attempt(
+            receiving.grade_unit(ctx.deps, ctx.caller, pk, input.grade, input.notes)
+        )
         if isinstance(result, list):
             return GradeUnitPayload(unit=None, user_errors=result)
         return GradeUnitPayload(unit=await _unit(pk), user_errors=[])
@@ -103,13 +109,25 @@ class ReceivingQueries:
         caller = staff_caller(info)
         assert caller.organization_id is not None
         return [
-            StockLevel(brand=r["brand"], model=r["model"], storage=r["storage"], grade=r["grade"], count=r["count"])
+            StockLevel(
+                brand=r["brand"],
+                model=r["model"],
+                storage=r["storage"],
+                grade=r["grade"],
+                count=r["count"],
+            )
             for r in await receiving.stock(caller.organization_id)
         ]
 
-    @strawberry.field(description="Staff: the organization's units, newest first, optionally of one status.")
+    @strawberry.field(
+        description="Staff: the organization's units, newest first, optionally of one status."
+    )
     async def inventory_units(
-        self, info: Info, first: int | None = None, after: str | None = None, status: UnitStatus | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: UnitStatus | None = None,
     ) -> InventoryUnitConnection:
         caller = staff_caller(info)
         size = page_size(first, default=50)
@@ -120,15 +138,24 @@ class ReceivingQueries:
         total = await query.count()
         if after_id is not None:
             query = query.filter(id__lt=after_id)
-        rows = records(UnitRecord, await query.order_by("-id").limit(size + 1).values(*columns(UnitRecord)))
+        rows = records(
+            UnitRecord, await query.order_by("-id").limit(size + 1).values(*columns(UnitRecord))
+        )
         page = rows[:size]
-        orders = {o.id: o.currency_code for o in await BuyOrder.filter(id__in={r.buy_order_id for r in page})}
+        orders = {
+            o.id: o.currency_code
+            for o in await BuyOrder.filter(id__in={r.buy_order_id for r in page})
+        }
         edges = [
-            InventoryUnitEdge(cursor=to_cursor(r.id), node=InventoryUnit.from_record(r, orders[r.buy_order_id]))
+            InventoryUnitEdge(
+                cursor=to_cursor(r.id), node=InventoryUnit.from_record(r, orders[r.buy_order_id])
+            )
             for r in page
         ]
         return InventoryUnitConnection(
             edges=edges,
-            page_info=PageInfo.of([e.cursor for e in edges], has_next=len(rows) > size, after=after_id),
+            page_info=PageInfo.of(
+                [e.cursor for e in edges], has_next=len(rows) > size, after=after_id
+            ),
             total_count=total,
         )

@@ -22,9 +22,13 @@ async def _revision(revision_id: int) -> RevisedOffer:
     return RevisedOffer.from_record(record, f"{unit.brand} {unit.model}")
 
 
-@strawberry.type(description="Where to PUT one photo: a signed URL, valid for 15 minutes, used once.")
+@strawberry.type(
+    description="Where to PUT one photo: a signed URL, valid for 15 minutes, used once."
+)
 class StagedUpload:
-    id: strawberry.ID = strawberry.field(description="Give it to `reviseOffer` once the photo is uploaded.")
+    id: strawberry.ID = strawberry.field(
+        description="Give it to `reviseOffer` once the photo is uploaded."
+    )
     url: str = strawberry.field(
         description="PUT the photo's bytes here (JPEG, PNG or HEIC, at most 10 MB); the type is read from the bytes."
     )
@@ -45,10 +49,18 @@ class StageEvidenceUploadsPayload:
 @strawberry.input(description="A lower price for a received device, with reasons and photos.")
 class ReviseOfferInput:
     unit_id: strawberry.ID = strawberry.field(description="The received unit.")
-    price: Decimal = strawberry.field(description="The revised price, below the agreed one (0 allowed).")
-    reasons: list[RevisionReason] = strawberry.field(description="At least one (see `revisionReasons`).")
-    photo_ids: list[strawberry.ID] = strawberry.field(description="The uploaded photos (`stageEvidenceUploads`).")
-    note: str | None = strawberry.field(default=None, description="What the bench found, for the customer.")
+    price: Decimal = strawberry.field(
+        description="The revised price, below the agreed one (0 allowed)."
+    )
+    reasons: list[RevisionReason] = strawberry.field(
+        description="At least one (see `revisionReasons`)."
+    )
+    photo_ids: list[strawberry.ID] = strawberry.field(
+        description="The uploaded photos (`stageEvidenceUploads`)."
+    )
+    note: str | None = strawberry.field(
+        default=None, description="What the bench found, for the customer."
+    )
 
 
 @strawberry.input(description="The customer's answer to a revised offer.")
@@ -95,7 +107,9 @@ class RevisedOfferMutations:
     async def revise_offer(self, info: Info, input: ReviseOfferInput) -> RevisedOfferPayload:
         unit_id = decode_id(input.unit_id, "InventoryUnit")
         if unit_id is None:
-            return RevisedOfferPayload(revised_offer=None, user_errors=not_found(["input", "unitId"]))
+            return RevisedOfferPayload(
+                revised_offer=None, user_errors=not_found(["input", "unitId"])
+            )
         photo_ids = []
         for index, raw in enumerate(input.photo_ids):
             if (pk := decode_id(raw, "EvidenceUpload")) is None:
@@ -106,7 +120,13 @@ class RevisedOfferMutations:
         ctx = info.context
         result = await attempt(
             revised_offers.revise_offer(
-                ctx.deps, ctx.caller, unit_id, input.price, input.reasons, input.note, photo_ids  # type: ignore[arg-type]
+                ctx.deps,
+                ctx.caller,
+                unit_id,
+                input.price,
+                input.reasons,
+                input.note,
+                photo_ids,  # type: ignore[arg-type]
             )
         )
         if isinstance(result, list):
@@ -114,13 +134,21 @@ class RevisedOfferMutations:
         info.context.loaders.forget_quote(result.quote_id)
         return RevisedOfferPayload(revised_offer=await _revision(result.id), user_errors=[])
 
-    @strawberry.mutation(description="The customer, through their link or the portal: accept or decline a revised offer.")
-    async def answer_revised_offer(self, info: Info, input: AnswerRevisedOfferInput) -> RevisedOfferPayload:
+    @strawberry.mutation(
+        description="The customer, through their link or the portal: accept or decline a revised offer."
+    )
+    async def answer_revised_offer(
+        self, info: Info, input: AnswerRevisedOfferInput
+    ) -> RevisedOfferPayload:
         pk = decode_id(input.revised_offer_id, "RevisedOffer")
         if pk is None:
-            return RevisedOfferPayload(revised_offer=None, user_errors=not_found(["input", "revisedOfferId"]))
+            return RevisedOfferPayload(
+                revised_offer=None, user_errors=not_found(["input", "revisedOfferId"])
+            )
         ctx = info.context
-        result = await attempt(revised_offers.answer_revised_offer(ctx.deps, ctx.caller, pk, input.accept))
+        result = await attempt(
+            revised_offers.answer_revised_offer(ctx.deps, ctx.caller, pk, input.accept)
+        )
         if isinstance(result, list):
             return RevisedOfferPayload(revised_offer=None, user_errors=result)
         info.context.loaders.forget_quote(result.quote_id)
@@ -132,5 +160,3 @@ class RevisedOfferQueries:
     @strawberry.field(description="The reason codes of revised offers, with their categories.")
     def revision_reasons(self) -> list[RevisionReasonInfo]:
         return reason_infos()
-
-

@@ -37,31 +37,47 @@ query StaffOrder($id: ID!) {
 }
 """
 
-SETTLE = """
+SETTLE = (
+    """
 mutation Settle($input: SettlePayoutInput!) {
   settlePayout(input: $input) { payout { id status amount { amount } paidAmount { amount } settledAt } %s }
 }
-""" % USER_ERRORS
+"""
+    % USER_ERRORS
+)
 
-APPROVE = """
+APPROVE = (
+    """
 mutation Approve($input: ApprovePayoutInput!) {
   approvePayout(input: $input) { payout { id status approvedAt } %s }
 }
-""" % USER_ERRORS
+"""
+    % USER_ERRORS
+)
 
-DECLINE = """
+DECLINE = (
+    """
 mutation Decline($input: DeclinePayoutInput!) {
   declinePayout(input: $input) { payout { id status amount { amount } declinedAmount { amount } declineReason } %s }
 }
-""" % USER_ERRORS
+"""
+    % USER_ERRORS
+)
 
 
 async def converted(
-    api: Api, org: Org, method: str = "CHECK", *, finance_gate: bool = False, address: str | None = "1 Bench Street, Springfield"
+    api: Api,
+    org: Org,
+    method: str = "CHECK",
+    *,
+    finance_gate: bool = False,
+    address: str | None = "1 Bench Street, Springfield",
 ) -> tuple[str, str]:
     """(quote id, link token) of a quote accepted at 600 (one phone) + 2 × 250 (tablets) and
     converted to a buy order of 1,100 paid by `method`."""
-    await Organization.filter(id=org.id).update(finance_gate=finance_gate, receiving_address=address)
+    await Organization.filter(id=org.id).update(
+        finance_gate=finance_gate, receiving_address=address
+    )
     quote, link = await accepted(api, org)
     data = await api(
         doc.CONVERT,

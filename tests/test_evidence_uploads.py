@@ -46,7 +46,9 @@ async def test_jpeg_png_and_heic_are_stored(api: Api, org: Org, app: Any) -> Non
     for upload, body in zip(uploads, (JPEG, PNG, HEIC), strict=True):
         response = await put(api, upload["url"], body, "application/octet-stream")
         assert response.status_code == 201, response.text
-    stored = await EvidenceUpload.filter(organization_id=org.id).exclude(uploaded_at=None).order_by("id")
+    stored = (
+        await EvidenceUpload.filter(organization_id=org.id).exclude(uploaded_at=None).order_by("id")
+    )
     assert [s.content_type for s in stored] == ["image/jpeg", "image/png", "image/heic"]
     assert await app.state.deps.storage.get(stored[2].storage_key) == HEIC
 
@@ -60,7 +62,9 @@ async def test_jpeg_png_and_heic_are_stored(api: Api, org: Org, app: Any) -> Non
     ],
     ids=["php-named-jpg", "oversized", "empty"],
 )
-async def test_what_is_not_a_photo_is_refused(api: Api, org: Org, body: bytes, status: int, code: str) -> None:
+async def test_what_is_not_a_photo_is_refused(
+    api: Api, org: Org, body: bytes, status: int, code: str
+) -> None:
     upload = (await staged(api, org.owner_token, 1))[0]
     url = upload["url"].replace("?", "?name=shell.jpg&")  # the name says nothing
     response = await put(api, url, body, "image/jpeg")
@@ -80,7 +84,9 @@ async def test_a_url_works_once(api: Api, org: Org) -> None:
 
 async def test_an_expired_or_forged_url_is_refused(api: Api, org: Org, app: Any) -> None:
     owner = await StaffMember.get(organization_id=org.id, role=StaffRole.OWNER)
-    caller = Caller(organization_id=org.id, staff_id=owner.id, staff_name=owner.name, role=StaffRole.OWNER)
+    caller = Caller(
+        organization_id=org.id, staff_id=owner.id, staff_name=owner.name, role=StaffRole.OWNER
+    )
     deps = app.state.deps
     long_ago = replace(deps, clock=lambda: deps.clock() - timedelta(minutes=16))
     (old,) = await stage_uploads(long_ago, caller, 1)
@@ -91,23 +97,33 @@ async def test_an_expired_or_forged_url_is_refused(api: Api, org: Org, app: Any)
     assert (await put(api, forged, JPEG)).status_code == 403
     later = fresh["url"].replace("expires=", "expires=9")  # a longer life is not what was signed
     assert (await put(api, later, JPEG)).status_code == 403
-    assert await EvidenceUpload.filter(organization_id=org.id).exclude(uploaded_at=None).count() == 0
+    assert (
+        await EvidenceUpload.filter(organization_id=org.id).exclude(uploaded_at=None).count() == 0
+    )
 
 
 async def test_only_the_bench_stages_uploads(api: Api, org: Org) -> None:
-    refused = await api.raw(STAGE, {"input": {"count": 1}}, await org.staff_token(StaffRole.SALES_REP))
+    refused = await api.raw(
+        STAGE, {"input": {"count": 1}}, await org.staff_token(StaffRole.SALES_REP)
+    )
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     too_many = await api(STAGE, {"input": {"count": 11}}, org.owner_token)
     assert [e["code"] for e in too_many["stageEvidenceUploads"]["userErrors"]] == ["INVALID_INPUT"]
 
 
-async def test_a_photo_url_expires_and_an_upload_url_does_not_open_a_photo(api: Api, org: Org, app: Any) -> None:
+async def test_a_photo_url_expires_and_an_upload_url_does_not_open_a_photo(
+    api: Api, org: Org, app: Any
+) -> None:
     upload = (await staged(api, org.owner_token, 1))[0]
     await put(api, upload["url"], JPEG)
     stored = await EvidenceUpload.get(organization_id=org.id)
     secret = app.state.deps.secret_key
     now = datetime.now(UTC)
-    assert (await api.client.get(signed_path(secret, "get", stored.id, now + timedelta(minutes=1)))).status_code == 200
-    assert (await api.client.get(signed_path(secret, "get", stored.id, now - timedelta(seconds=1)))).status_code == 410
+    assert (
+        await api.client.get(signed_path(secret, "get", stored.id, now + timedelta(minutes=1)))
+    ).status_code == 200
+    assert (
+        await api.client.get(signed_path(secret, "get", stored.id, now - timedelta(seconds=1)))
+    ).status_code == 410
     put_signed = signed_path(secret, "put", stored.id, now + timedelta(minutes=1))
     assert (await api.client.get(put_signed.replace("/uploads/", "/evidence/"))).status_code == 403

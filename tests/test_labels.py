@@ -52,7 +52,9 @@ class CarrierService:
 @pytest.fixture
 async def carrier() -> AsyncIterator[tuple[CarrierService, str]]:
     fake = CarrierService()
-    async with serving(Starlette(routes=[Route("/v1/labels", fake.labels, methods=["POST"])])) as ws_url:
+    async with serving(
+        Starlette(routes=[Route("/v1/labels", fake.labels, methods=["POST"])])
+    ) as ws_url:
         yield fake, ws_url.replace("ws://", "http://").removesuffix("/graphql")
 
 
@@ -67,7 +69,9 @@ async def test_the_shipengine_style_provider(carrier: tuple[CarrierService, str]
     fake, url = carrier
     label = await ShipEngineLabels(url, KEY, timeout=2).create_label(REQUEST)
     assert (label.carrier, label.tracking_number, label.label_url) == (
-        "ups", "1Z999AA10123456784", "https://labels.example/1Z999.pdf"
+        "ups",
+        "1Z999AA10123456784",
+        "https://labels.example/1Z999.pdf",
     )
     assert fake.asked[0]["shipment"]["external_shipment_id"] == "return-1"
     with pytest.raises(LabelUnavailable, match="401"):
@@ -82,7 +86,9 @@ async def test_the_shipengine_style_provider(carrier: tuple[CarrierService, str]
 
 def test_the_provider_is_chosen_by_settings() -> None:
     assert isinstance(label_provider(Settings()), BuiltInLabels)
-    assert isinstance(label_provider(Settings(label_url="http://127.0.0.1:1", label_key="k")), ShipEngineLabels)
+    assert isinstance(
+        label_provider(Settings(label_url="http://127.0.0.1:1", label_key="k")), ShipEngineLabels
+    )
 
 
 async def test_a_return_uses_the_configured_provider(
@@ -93,7 +99,9 @@ async def test_a_return_uses_the_configured_provider(
     before = app.state.deps.labels
     app.state.deps.labels = ShipEngineLabels(url, KEY, timeout=2)
     try:
-        answered = await api(ANSWER, {"input": {"revisedOfferId": revision["id"], "accept": False}}, link)
+        answered = await api(
+            ANSWER, {"input": {"revisedOfferId": revision["id"], "accept": False}}, link
+        )
     finally:
         app.state.deps.labels = before
     shipment = answered["answerRevisedOffer"]["revisedOffer"]["returnShipment"]

@@ -32,7 +32,9 @@ STORE_CREDIT = "query Credit($email: String) { storeCredit(email: $email) { emai
         (PayoutStatus.DECLINED, False, True, PaymentStatus.DECLINED),
     ],
 )
-def test_the_payment_banner(status: PayoutStatus, gate: bool, review: bool, shown: PaymentStatus) -> None:
+def test_the_payment_banner(
+    status: PayoutStatus, gate: bool, review: bool, shown: PaymentStatus
+) -> None:
     assert payout_rules.customer_status(status, gate, review) is shown
 
 
@@ -51,23 +53,34 @@ async def test_gate_off_a_check_is_settled_directly(api: Api, org: Org, app: obj
     order = (await order_of(api, quote_id, link))["buyOrder"]
     assert order["paymentStatus"] == "PENDING"
     payout = order["payout"]
-    assert (payout["status"], payout["total"]["amount"], payout["amount"]["amount"]) == ("PENDING", "1100.00", "1100.00")
+    assert (payout["status"], payout["total"]["amount"], payout["amount"]["amount"]) == (
+        "PENDING",
+        "1100.00",
+        "1100.00",
+    )
     # approving makes no sense with the gate off
     data = await api(APPROVE, {"input": {"payoutId": payout["id"]}}, org.owner_token)
     assert codes(data["approvePayout"]) == ["INVALID_STATE"]
     # a check needs its number
     data = await api(SETTLE, {"input": {"payoutId": payout["id"]}}, org.owner_token)
     assert codes(data["settlePayout"]) == ["INVALID_INPUT"]
-    data = await api(SETTLE, {"input": {"payoutId": payout["id"], "reference": "CHK-1042"}}, org.owner_token)
+    data = await api(
+        SETTLE, {"input": {"payoutId": payout["id"], "reference": "CHK-1042"}}, org.owner_token
+    )
     settled = data["settlePayout"]
     assert settled["userErrors"] == []
-    assert (settled["payout"]["status"], settled["payout"]["paidAmount"]["amount"]) == ("PAID", "1100.00")
+    assert (settled["payout"]["status"], settled["payout"]["paidAmount"]["amount"]) == (
+        "PAID",
+        "1100.00",
+    )
     assert (await order_of(api, quote_id, link))["buyOrder"]["paymentStatus"] == "PAID"
     staff = await staff_order(api, quote_id, org.owner_token)
     assert staff["payout"]["reference"] == "CHK-1042"
     assert [h["action"] for h in staff["payout"]["history"]] == ["CREATED", "SETTLED"]
     # settled once: again is refused
-    data = await api(SETTLE, {"input": {"payoutId": payout["id"], "reference": "CHK-1043"}}, org.owner_token)
+    data = await api(
+        SETTLE, {"input": {"payoutId": payout["id"], "reference": "CHK-1043"}}, org.owner_token
+    )
     assert codes(data["settlePayout"]) == ["INVALID_STATE"]
     from graphql_api.ids import decode_id
 
@@ -80,11 +93,15 @@ async def test_gate_on_finance_approves_before_settling(api: Api, org: Org) -> N
     order = (await order_of(api, quote_id, link))["buyOrder"]
     assert order["paymentStatus"] == "UNDER_REVIEW"
     payout_id = order["payout"]["id"]
-    data = await api(SETTLE, {"input": {"payoutId": payout_id, "reference": "CHK-7"}}, org.owner_token)
+    data = await api(
+        SETTLE, {"input": {"payoutId": payout_id, "reference": "CHK-7"}}, org.owner_token
+    )
     assert codes(data["settlePayout"]) == ["INVALID_STATE"]
     # a sales rep or a technician may not approve; finance may
     for role in (StaffRole.SALES_REP, StaffRole.TECHNICIAN):
-        refused = await api.raw(APPROVE, {"input": {"payoutId": payout_id}}, await org.staff_token(role))
+        refused = await api.raw(
+            APPROVE, {"input": {"payoutId": payout_id}}, await org.staff_token(role)
+        )
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     finance = await org.staff_token(StaffRole.FINANCE)
     data = await api(APPROVE, {"input": {"payoutId": payout_id}}, finance)
@@ -101,7 +118,9 @@ async def test_a_customer_cannot_see_the_reference_nor_settle(api: Api, org: Org
     refused = await api.raw(SETTLE, {"input": {"payoutId": payout_id, "reference": "x"}}, link)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     hidden = await api.raw(
-        "query Q($id: ID!) { quote(id: $id) { buyOrder { payout { reference } } } }", {"id": quote_id}, link
+        "query Q($id: ID!) { quote(id: $id) { buyOrder { payout { reference } } } }",
+        {"id": quote_id},
+        link,
     )
     assert hidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
@@ -111,9 +130,17 @@ async def test_declining_cancels_the_expected_units(api: Api, org: Org) -> None:
     payout_id = (await order_of(api, quote_id, link))["buyOrder"]["payout"]["id"]
     data = await api(DECLINE, {"input": {"payoutId": payout_id, "reason": "  "}}, org.owner_token)
     assert codes(data["declinePayout"]) == ["INVALID_INPUT"]
-    data = await api(DECLINE, {"input": {"payoutId": payout_id, "reason": "Devices never arrived"}}, org.owner_token)
+    data = await api(
+        DECLINE,
+        {"input": {"payoutId": payout_id, "reason": "Devices never arrived"}},
+        org.owner_token,
+    )
     declined = data["declinePayout"]["payout"]
-    assert (declined["status"], declined["amount"]["amount"], declined["declinedAmount"]["amount"]) == (
+    assert (
+        declined["status"],
+        declined["amount"]["amount"],
+        declined["declinedAmount"]["amount"],
+    ) == (
         "DECLINED",
         "0.00",
         "1100.00",
@@ -121,7 +148,9 @@ async def test_declining_cancels_the_expected_units(api: Api, org: Org) -> None:
     assert (await order_of(api, quote_id, link))["buyOrder"]["paymentStatus"] == "DECLINED"
     units = (await staff_order(api, quote_id, org.owner_token))["units"]
     assert {u["status"] for u in units} == {"CANCELED"}
-    data = await api(SETTLE, {"input": {"payoutId": payout_id, "reference": "CHK-1"}}, org.owner_token)
+    data = await api(
+        SETTLE, {"input": {"payoutId": payout_id, "reference": "CHK-1"}}, org.owner_token
+    )
     assert codes(data["settlePayout"]) == ["INVALID_STATE"]
 
 
@@ -137,7 +166,10 @@ async def test_store_credit_is_booked_to_the_customers_ledger(api: Api, org: Org
     second = (await order_of(api, second_id, second_link))["buyOrder"]["payout"]["id"]
     await api(SETTLE, {"input": {"payoutId": second}}, org.owner_token)
     through_link = await api(STORE_CREDIT, {}, link)
-    assert through_link["storeCredit"] == {"email": "zoe@example.com", "balance": {"amount": "2200.00", "currencyCode": "USD"}}
+    assert through_link["storeCredit"] == {
+        "email": "zoe@example.com",
+        "balance": {"amount": "2200.00", "currencyCode": "USD"},
+    }
     by_staff = await api(STORE_CREDIT, {"email": "ZOE@example.com"}, org.owner_token)
     assert by_staff["storeCredit"]["balance"]["amount"] == "2200.00"
     other = await api(STORE_CREDIT, {"email": "someone@example.com"}, org.owner_token)
@@ -150,9 +182,13 @@ async def test_another_organization_cannot_touch_the_payout(api: Api, org: Org) 
     quote_id, link = await converted(api, org, "CHECK")
     payout_id = (await order_of(api, quote_id, link))["buyOrder"]["payout"]["id"]
     stranger = await make_org(api)
-    data = await api(SETTLE, {"input": {"payoutId": payout_id, "reference": "CHK-1"}}, stranger.owner_token)
+    data = await api(
+        SETTLE, {"input": {"payoutId": payout_id, "reference": "CHK-1"}}, stranger.owner_token
+    )
     assert codes(data["settlePayout"]) == ["NOT_FOUND"]
-    data = await api(SETTLE, {"input": {"payoutId": "bm9wZQ", "reference": "CHK-1"}}, org.owner_token)
+    data = await api(
+        SETTLE, {"input": {"payoutId": "bm9wZQ", "reference": "CHK-1"}}, org.owner_token
+    )
     assert codes(data["settlePayout"]) == ["NOT_FOUND"]
 
 

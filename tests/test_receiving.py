@@ -15,7 +15,8 @@ from tests.client import Api, Org
 
 PHONE_IMEI = "490154203237518"
 
-SCAN = """
+SCAN = (
+    """
 mutation Scan($input: ScanIntakeInput!) {
   scanIntake(input: $input) {
     unit { id imei status grade price { amount } flags receivedAt }
@@ -24,13 +25,18 @@ mutation Scan($input: ScanIntakeInput!) {
     %s
   }
 }
-""" % USER_ERRORS
+"""
+    % USER_ERRORS
+)
 
-GRADE = """
+GRADE = (
+    """
 mutation Grade($input: GradeUnitInput!) {
   gradeUnit(input: $input) { unit { id status grade notes gradedAt } %s }
 }
-""" % USER_ERRORS
+"""
+    % USER_ERRORS
+)
 
 STOCK = "query Stock { stock { brand model storage grade count } }"
 
@@ -68,13 +74,21 @@ async def test_scan_grade_and_stock(api: Api, org: Org) -> None:
     again = await scan(api, technician, PHONE_IMEI)
     assert codes(again) == ["INVALID_STATE"]
     assert "already received" in again["userErrors"][0]["message"]
-    graded = await api(GRADE, {"input": {"unitId": unit["id"], "grade": "B", "notes": "Light scuffs"}}, technician)
+    graded = await api(
+        GRADE, {"input": {"unitId": unit["id"], "grade": "B", "notes": "Light scuffs"}}, technician
+    )
     assert graded["gradeUnit"]["unit"]["grade"] == "B"
     stock = (await api(STOCK, {}, org.owner_token))["stock"]
-    assert stock == [{"brand": "Apple", "model": "iPhone 14 Pro", "storage": "256 GB", "grade": "B", "count": 1}]
-    expected = (await api(UNITS, {"status": "EXPECTED", "first": 1}, org.owner_token))["inventoryUnits"]
+    assert stock == [
+        {"brand": "Apple", "model": "iPhone 14 Pro", "storage": "256 GB", "grade": "B", "count": 1}
+    ]
+    expected = (await api(UNITS, {"status": "EXPECTED", "first": 1}, org.owner_token))[
+        "inventoryUnits"
+    ]
     assert expected["totalCount"] == 2 and expected["pageInfo"]["hasNextPage"] is True
-    rest = await api(UNITS, {"status": "EXPECTED", "after": expected["pageInfo"]["endCursor"]}, org.owner_token)
+    rest = await api(
+        UNITS, {"status": "EXPECTED", "after": expected["pageInfo"]["endCursor"]}, org.owner_token
+    )
     assert len(rest["inventoryUnits"]["edges"]) == 1
 
 
@@ -82,7 +96,10 @@ async def test_imei_checks_run_again_at_the_bench(api: Api, org: Org) -> None:
     await converted(api, org)
     # reported stolen after the customer submitted it
     await RegistryEntry.create(
-        organization_id=org.id, imei=PHONE_IMEI, flag=RegistryFlag.BLACKLISTED, created_at=datetime.now(UTC)
+        organization_id=org.id,
+        imei=PHONE_IMEI,
+        flag=RegistryFlag.BLACKLISTED,
+        created_at=datetime.now(UTC),
     )
     received = await scan(api, org.owner_token, PHONE_IMEI)
     assert "BLACKLISTED" in received["flags"]
@@ -105,7 +122,9 @@ async def test_an_unknown_code_suggests_near_matches(api: Api, org: Org) -> None
 async def test_a_unit_of_a_declined_order_is_set_aside(api: Api, org: Org) -> None:
     quote_id, link = await converted(api, org)
     payout_id = (await order_of(api, quote_id, link))["buyOrder"]["payout"]["id"]
-    await api(DECLINE, {"input": {"payoutId": payout_id, "reason": "Fraud suspected"}}, org.owner_token)
+    await api(
+        DECLINE, {"input": {"payoutId": payout_id, "reason": "Fraud suspected"}}, org.owner_token
+    )
     answer = await scan(api, org.owner_token, PHONE_IMEI)
     assert codes(answer) == ["INVALID_STATE"]
     assert "declined" in answer["userErrors"][0]["message"]
@@ -113,10 +132,18 @@ async def test_a_unit_of_a_declined_order_is_set_aside(api: Api, org: Org) -> No
 
 async def test_the_bench_is_for_technicians_and_up(api: Api, org: Org) -> None:
     quote_id, link = await converted(api, org)
-    for token in (await org.staff_token(StaffRole.SALES_REP), await org.staff_token(StaffRole.FINANCE), link):
+    for token in (
+        await org.staff_token(StaffRole.SALES_REP),
+        await org.staff_token(StaffRole.FINANCE),
+        link,
+    ):
         refused = await api.raw(SCAN, {"input": {"code": PHONE_IMEI}}, token)
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     refused = await api.raw(STOCK, {}, link)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    hidden = await api.raw("query Q($id: ID!) { quote(id: $id) { buyOrder { units { imei } } } }", {"id": quote_id}, link)
+    hidden = await api.raw(
+        "query Q($id: ID!) { quote(id: $id) { buyOrder { units { imei } } } }",
+        {"id": quote_id},
+        link,
+    )
     assert hidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -23,13 +23,17 @@ from tests.test_receiving import GRADE, PHONE_IMEI, scan
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 2048
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
 
-STAGE = """
+STAGE = (
+    """
 mutation Stage($input: StageEvidenceUploadsInput!) {
   stageEvidenceUploads(input: $input) { uploads { id url expiresAt } %s }
 }
-""" % USER_ERRORS
+"""
+    % USER_ERRORS
+)
 
-REVISE = """
+REVISE = (
+    """
 mutation Revise($input: ReviseOfferInput!) {
   reviseOffer(input: $input) {
     revisedOffer { id status price { amount } priceBefore { amount } replyBy reasons { code category }
@@ -37,13 +41,18 @@ mutation Revise($input: ReviseOfferInput!) {
     %s
   }
 }
-""" % USER_ERRORS
+"""
+    % USER_ERRORS
+)
 
-ANSWER = """
+ANSWER = (
+    """
 mutation Answer($input: AnswerRevisedOfferInput!) {
   answerRevisedOffer(input: $input) { revisedOffer { id status answeredAt returnShipment { carrier trackingNumber } } %s }
 }
-""" % USER_ERRORS
+"""
+    % USER_ERRORS
+)
 
 REASONS = "query Reasons { revisionReasons { code category label } }"
 
@@ -62,12 +71,18 @@ async def put(api: Api, url: str, body: bytes, content_type: str = "image/jpeg")
     return await api.client.put(path_of(url), content=body, headers={"Content-Type": content_type})
 
 
-async def received_and_revised(api: Api, org: Org, *, finance_gate: bool = True) -> tuple[str, str, dict[str, Any]]:
+async def received_and_revised(
+    api: Api, org: Org, *, finance_gate: bool = True
+) -> tuple[str, str, dict[str, Any]]:
     """(quote id, link, the revised offer): the phone received, graded C, revised from 600 to
     450 with two photos."""
     quote_id, link = await converted(api, org, "CHECK", finance_gate=finance_gate)
     unit = (await scan(api, org.owner_token, PHONE_IMEI))["unit"]
-    graded = await api(GRADE, {"input": {"unitId": unit["id"], "grade": "C", "notes": "Cracked back"}}, org.owner_token)
+    graded = await api(
+        GRADE,
+        {"input": {"unitId": unit["id"], "grade": "C", "notes": "Cracked back"}},
+        org.owner_token,
+    )
     assert graded["gradeUnit"]["userErrors"] == []
     uploads = await staged(api, org.owner_token, 2)
     assert (await put(api, uploads[0]["url"], JPEG)).status_code == 201
@@ -104,49 +119,85 @@ async def chain_ok(app: Any, quote_id: str) -> bool:
 
 async def test_accepted_through_the_link_lowers_the_payout(api: Api, org: Org, app: Any) -> None:
     quote_id, link, revision = await received_and_revised(api, org)
-    assert (revision["status"], revision["price"]["amount"], revision["priceBefore"]["amount"]) == ("OPEN", "450.00", "600.00")
+    assert (revision["status"], revision["price"]["amount"], revision["priceBefore"]["amount"]) == (
+        "OPEN",
+        "450.00",
+        "600.00",
+    )
     assert [p["contentType"] for p in revision["photos"]] == ["image/jpeg", "image/png"]
     seen = await order_of(api, quote_id, link)
     assert seen["buyOrder"]["paymentStatus"] == "UNDER_REVIEW"
     offer = seen["revisedOffers"][0]
     assert {r["category"] for r in offer["reasons"]} == {"COSMETIC", "FUNCTIONAL"}
     photo = await api.client.get(path_of(offer["photos"][0]["url"]))
-    assert (photo.status_code, photo.content, photo.headers["content-type"]) == (200, JPEG, "image/jpeg")
+    assert (photo.status_code, photo.content, photo.headers["content-type"]) == (
+        200,
+        JPEG,
+        "image/jpeg",
+    )
     # settling waits for the customer's answer
     payout_id = seen["buyOrder"]["payout"]["id"]
     await api(APPROVE, {"input": {"payoutId": payout_id}}, org.owner_token)
-    data = await api(SETTLE, {"input": {"payoutId": payout_id, "reference": "CHK-9"}}, org.owner_token)
+    data = await api(
+        SETTLE, {"input": {"payoutId": payout_id, "reference": "CHK-9"}}, org.owner_token
+    )
     assert codes(data["settlePayout"]) == ["INVALID_STATE"]
     # staff cannot answer for the customer
-    refused = await api.raw(ANSWER, {"input": {"revisedOfferId": revision["id"], "accept": True}}, org.owner_token)
+    refused = await api.raw(
+        ANSWER, {"input": {"revisedOfferId": revision["id"], "accept": True}}, org.owner_token
+    )
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    answered = await api(ANSWER, {"input": {"revisedOfferId": revision["id"], "accept": True}}, link)
+    answered = await api(
+        ANSWER, {"input": {"revisedOfferId": revision["id"], "accept": True}}, link
+    )
     assert answered["answerRevisedOffer"]["revisedOffer"]["status"] == "ACCEPTED"
     again = await api(ANSWER, {"input": {"revisedOfferId": revision["id"], "accept": False}}, link)
     assert codes(again["answerRevisedOffer"]) == ["INVALID_STATE"]
     order = (await order_of(api, quote_id, link))["buyOrder"]
-    assert (order["payout"]["amount"]["amount"], order["payout"]["declinedAmount"]["amount"]) == ("950.00", "0.00")
-    data = await api(SETTLE, {"input": {"payoutId": payout_id, "reference": "CHK-9"}}, org.owner_token)
-    assert (data["settlePayout"]["payout"]["status"], data["settlePayout"]["payout"]["paidAmount"]["amount"]) == ("PAID", "950.00")
+    assert (order["payout"]["amount"]["amount"], order["payout"]["declinedAmount"]["amount"]) == (
+        "950.00",
+        "0.00",
+    )
+    data = await api(
+        SETTLE, {"input": {"payoutId": payout_id, "reference": "CHK-9"}}, org.owner_token
+    )
+    assert (
+        data["settlePayout"]["payout"]["status"],
+        data["settlePayout"]["payout"]["paidAmount"]["amount"],
+    ) == ("PAID", "950.00")
     assert await chain_ok(app, quote_id)
     events = await QuoteEvent.filter(quote_id=decode_id(quote_id, "Quote")).order_by("seq")
     sealed = [e.payload.get("extra", {}) for e in events]
     revised = next(x["revisedOffer"] for x in sealed if "revisedOffer" in x)
     assert len(revised["photos"]) == 2 and revised["price"] == "450.00"
     assert PHONE_IMEI not in str([e.payload for e in events])  # the chain names units, not IMEIs
-    assert {"revised_offer", "revised_offer_answered", "payout_paid"} <= set(await templates_sent(quote_id))
+    assert {"revised_offer", "revised_offer_answered", "payout_paid"} <= set(
+        await templates_sent(quote_id)
+    )
 
 
-async def test_declined_goes_back_on_a_free_label_and_that_part_is_declined(api: Api, org: Org, app: Any) -> None:
+async def test_declined_goes_back_on_a_free_label_and_that_part_is_declined(
+    api: Api, org: Org, app: Any
+) -> None:
     quote_id, link, revision = await received_and_revised(api, org, finance_gate=False)
-    answered = await api(ANSWER, {"input": {"revisedOfferId": revision["id"], "accept": False}}, link)
+    answered = await api(
+        ANSWER, {"input": {"revisedOfferId": revision["id"], "accept": False}}, link
+    )
     shipment = answered["answerRevisedOffer"]["revisedOffer"]["returnShipment"]
     assert shipment["carrier"] == "Tradequote" and shipment["trackingNumber"].startswith("TQ")
     order = (await order_of(api, quote_id, link))["buyOrder"]
-    assert order["returns"] == [{"carrier": "Tradequote", "trackingNumber": shipment["trackingNumber"], "reason": "DECLINED"}]
+    assert order["returns"] == [
+        {
+            "carrier": "Tradequote",
+            "trackingNumber": shipment["trackingNumber"],
+            "reason": "DECLINED",
+        }
+    ]
     payout = order["payout"]
     assert (payout["amount"]["amount"], payout["declinedAmount"]["amount"]) == ("500.00", "600.00")
-    data = await api(SETTLE, {"input": {"payoutId": payout["id"], "reference": "CHK-10"}}, org.owner_token)
+    data = await api(
+        SETTLE, {"input": {"payoutId": payout["id"], "reference": "CHK-10"}}, org.owner_token
+    )
     assert data["settlePayout"]["payout"]["paidAmount"]["amount"] == "500.00"  # paid in part
     assert await chain_ok(app, quote_id)
 
@@ -156,7 +207,10 @@ async def test_silence_past_the_window_returns_the_unit(api: Api, org: Org, app:
     deps = app.state.deps
     reply_by = (await order_of(api, quote_id, link))["revisedOffers"][0]["replyBy"]
     deadline = datetime.fromisoformat(reply_by)
-    assert await lapse_revised_offers(replace(deps, clock=lambda: deadline - timedelta(seconds=1))) == 0
+    assert (
+        await lapse_revised_offers(replace(deps, clock=lambda: deadline - timedelta(seconds=1)))
+        == 0
+    )
     later = replace(deps, clock=lambda: deadline + timedelta(minutes=1))
     assert await lapse_revised_offers(later) == 1
     assert await lapse_revised_offers(later) == 0
@@ -169,7 +223,9 @@ async def test_silence_past_the_window_returns_the_unit(api: Api, org: Org, app:
     assert await chain_ok(app, quote_id)
 
 
-async def test_an_answer_after_the_window_but_before_the_sweep_is_expired(api: Api, org: Org, app: Any) -> None:
+async def test_an_answer_after_the_window_but_before_the_sweep_is_expired(
+    api: Api, org: Org, app: Any
+) -> None:
     quote_id, link, revision = await received_and_revised(api, org)
     pk = decode_id(revision["id"], "RevisedOffer")
     row = await RevisedOffer.get(id=pk)
@@ -178,22 +234,37 @@ async def test_an_answer_after_the_window_but_before_the_sweep_is_expired(api: A
     assert codes(late["answerRevisedOffer"]) == ["EXPIRED"]
 
 
-async def test_a_revision_needs_reasons_photos_a_lower_price_and_an_address(api: Api, org: Org) -> None:
+async def test_a_revision_needs_reasons_photos_a_lower_price_and_an_address(
+    api: Api, org: Org
+) -> None:
     quote_id, link = await converted(api, org, "CHECK", address=None)
     unit = (await scan(api, org.owner_token, PHONE_IMEI))["unit"]
     uploads = await staged(api, org.owner_token, 1)
     await put(api, uploads[0]["url"], JPEG)
-    base = {"unitId": unit["id"], "price": "450", "reasons": ["SCREEN_DAMAGE"], "photoIds": [uploads[0]["id"]]}
+    base = {
+        "unitId": unit["id"],
+        "price": "450",
+        "reasons": ["SCREEN_DAMAGE"],
+        "photoIds": [uploads[0]["id"]],
+    }
     no_address = await api(REVISE, {"input": base}, org.owner_token)
     assert codes(no_address["reviseOffer"]) == ["INVALID_STATE"]
     assert "receiving address" in no_address["reviseOffer"]["userErrors"][0]["message"]
     await Organization.filter(id=org.id).update(receiving_address="1 Bench Street")
-    bad = await api(REVISE, {"input": {**base, "price": "600", "reasons": [], "photoIds": []}}, org.owner_token)
-    assert sorted(e["field"][-1] for e in bad["reviseOffer"]["userErrors"]) == ["photoIds", "price", "reasons"]
+    bad = await api(
+        REVISE, {"input": {**base, "price": "600", "reasons": [], "photoIds": []}}, org.owner_token
+    )
+    assert sorted(e["field"][-1] for e in bad["reviseOffer"]["userErrors"]) == [
+        "photoIds",
+        "price",
+        "reasons",
+    ]
     other = await api(REVISE, {"input": {**base, "reasons": ["OTHER"]}}, org.owner_token)
     assert [e["field"] for e in other["reviseOffer"]["userErrors"]] == [["input", "note"]]
     not_uploaded = (await staged(api, org.owner_token, 1))[0]
-    missing = await api(REVISE, {"input": {**base, "photoIds": [not_uploaded["id"]]}}, org.owner_token)
+    missing = await api(
+        REVISE, {"input": {**base, "photoIds": [not_uploaded["id"]]}}, org.owner_token
+    )
     assert codes(missing["reviseOffer"]) == ["NOT_FOUND"]
     ok = await api(REVISE, {"input": base}, org.owner_token)
     assert ok["reviseOffer"]["userErrors"] == []
@@ -211,7 +282,9 @@ async def test_the_reply_window_is_an_organization_setting(api: Api, org: Org) -
     from tests.team import UPDATE_SETTINGS
 
     refused = await api(UPDATE_SETTINGS, {"input": {"revisionReplyDays": 0}}, org.owner_token)
-    assert [e["field"] for e in refused["updateOrganizationSettings"]["userErrors"]] == [["input", "revisionReplyDays"]]
+    assert [e["field"] for e in refused["updateOrganizationSettings"]["userErrors"]] == [
+        ["input", "revisionReplyDays"]
+    ]
     changed = await api(UPDATE_SETTINGS, {"input": {"revisionReplyDays": 3}}, org.owner_token)
     assert changed["updateOrganizationSettings"]["userErrors"] == []
     _, _, revision = await received_and_revised(api, org)
@@ -236,7 +309,11 @@ async def test_node_ids_open_what_the_viewer_may_see(api: Api, org: Org) -> None
 
     quote_id, link, revision = await received_and_revised(api, org)
     payout_id = (await order_of(api, quote_id, link))["buyOrder"]["payout"]["id"]
-    units = await api("query Q($id: ID!) { quote(id: $id) { buyOrder { units { id } } } }", {"id": quote_id}, org.owner_token)
+    units = await api(
+        "query Q($id: ID!) { quote(id: $id) { buyOrder { units { id } } } }",
+        {"id": quote_id},
+        org.owner_token,
+    )
     unit_id = units["quote"]["buyOrder"]["units"][0]["id"]
     for token in (org.owner_token, link):
         assert (await api(NODE, {"id": revision["id"]}, token))["node"]["revisionStatus"] == "OPEN"
@@ -253,7 +330,9 @@ async def test_staff_are_notified_of_the_answer(api: Api, org: Org) -> None:
 
     quote_id, link, revision = await received_and_revised(api, org)
     await api(ANSWER, {"input": {"revisedOfferId": revision["id"], "accept": False}}, link)
-    notices = await Notification.filter(organization_id=org.id, kind=NotificationKind.REVISED_OFFER_ANSWERED)
+    notices = await Notification.filter(
+        organization_id=org.id, kind=NotificationKind.REVISED_OFFER_ANSWERED
+    )
     assert len(notices) == 1
     assert notices[0].message.startswith("The revised offer on quote Q-")
     assert notices[0].message.endswith(" for Zoë Łukasiewicz was declined.")

@@ -43,7 +43,9 @@ async def settled_through_stripe(api: Api, org: Org) -> tuple[str, str, str]:
     quote_id, link = await converted(api, org, "STRIPE")
     payout_id = (await order_of(api, quote_id, link))["buyOrder"]["payout"]["id"]
     transfer = f"tr_{secrets.token_hex(8)}"
-    data = await api(SETTLE, {"input": {"payoutId": payout_id, "reference": transfer}}, org.owner_token)
+    data = await api(
+        SETTLE, {"input": {"payoutId": payout_id, "reference": transfer}}, org.owner_token
+    )
     assert data["settlePayout"]["payout"]["status"] == "PROCESSING"
     return quote_id, link, transfer
 
@@ -74,7 +76,9 @@ async def test_a_valid_event_marks_the_payout_paid_once(api: Api, org: Org) -> N
         "garbage",
     ],
 )
-async def test_a_missing_or_malformed_signature_is_refused(api: Api, org: Org, signature: str | None) -> None:
+async def test_a_missing_or_malformed_signature_is_refused(
+    api: Api, org: Org, signature: str | None
+) -> None:
     body = event("tr_nothing")
     response = await deliver(api, body, signature)
     assert response.status_code == 400

@@ -23,7 +23,9 @@ def _refused(status: int, code: str, message: str) -> Response:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def stripe_webhook_endpoint(deps: Deps, secret: str | None) -> Callable[[Request], Awaitable[Response]]:
+def stripe_webhook_endpoint(
+    deps: Deps, secret: str | None
+) -> Callable[[Request], Awaitable[Response]]:
     async def stripe_webhook(request: Request) -> Response:
         if not secret:
             return _refused(404, "NOT_CONFIGURED", "no Stripe webhook secret is configured")

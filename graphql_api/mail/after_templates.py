@@ -90,7 +90,11 @@ def revised_offer_answered(c: TemplateContext, b: Branding) -> Content:
     device = c.text("device")
     status = c.text("status")
     tracking = c.optional_text("tracking_number")
-    facts = [("Quote", c.text("quote_number")), ("Device", device), ("Payout now", c.money("payout_amount"))]
+    facts = [
+        ("Quote", c.text("quote_number")),
+        ("Device", device),
+        ("Payout now", c.money("payout_amount")),
+    ]
     if tracking:
         facts += [("Carrier", c.text("carrier")), ("Tracking", tracking)]
     return Content(

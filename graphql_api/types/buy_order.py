@@ -164,12 +164,16 @@ class BuyOrder(Node):
             for r in rows
         ]
 
-    @strawberry.field(description="What the merchant owes for this order and where its payment stands.")
+    @strawberry.field(
+        description="What the merchant owes for this order and where its payment stands."
+    )
     async def payout(self, info: Info) -> Payout | None:
         record = await info.context.loaders.after.payout_by_order.load(self._record.id)
         return None if record is None else Payout.from_record(record)
 
-    @strawberry.field(description="Staff: the order's devices, one per unit, as the receiving bench sees them.")
+    @strawberry.field(
+        description="Staff: the order's devices, one per unit, as the receiving bench sees them."
+    )
     async def units(self, info: Info) -> list[InventoryUnit]:
         staff_caller(info)
         rows = await info.context.loaders.after.units_by_order.load(self._record.id)

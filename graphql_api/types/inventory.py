@@ -13,13 +13,19 @@ from graphql_api.types.enums import ImeiFlag, UnitGrade, UnitStatus
 from models.enums import ImeiFlag as Flag
 
 
-@strawberry.type(description="A device going back to the customer, on a label the merchant pays for.")
+@strawberry.type(
+    description="A device going back to the customer, on a label the merchant pays for."
+)
 class ReturnShipment(Node):
     id: strawberry.ID
     carrier: str = strawberry.field(description="Who carries it.")
     tracking_number: str = strawberry.field(description="The carrier's tracking number.")
-    label_url: str | None = strawberry.field(description="The label to print, when the carrier service gave one.")
-    reason: str = strawberry.field(description="DECLINED or LAPSED: the customer's answer to a revised offer.")
+    label_url: str | None = strawberry.field(
+        description="The label to print, when the carrier service gave one."
+    )
+    reason: str = strawberry.field(
+        description="DECLINED or LAPSED: the customer's answer to a revised offer."
+    )
     created_at: datetime = strawberry.field(description="When the return was created.")
 
     @classmethod
@@ -34,19 +40,25 @@ class ReturnShipment(Node):
         )
 
 
-@strawberry.type(description="Staff: one physical device of a buy order, expected, received, graded or returned.")
+@strawberry.type(
+    description="Staff: one physical device of a buy order, expected, received, graded or returned."
+)
 class InventoryUnit(Node):
     id: strawberry.ID
     brand: str = strawberry.field(description="As bought.")
     model: str = strawberry.field(description="As bought.")
     storage: str | None = strawberry.field(description="As bought.")
     imei: str | None = strawberry.field(description="The IMEI the customer gave, when any.")
-    serial: str | None = strawberry.field(description="The serial number the customer gave, when any.")
+    serial: str | None = strawberry.field(
+        description="The serial number the customer gave, when any."
+    )
     status: UnitStatus = strawberry.field(description="Where the device is.")
     price: Money = strawberry.field(description="What the merchant pays for it now.")
     grade: UnitGrade | None = strawberry.field(description="The bench's grade; null until graded.")
     notes: str | None = strawberry.field(description="The bench's notes.")
-    flags: list[ImeiFlag] = strawberry.field(description="What the IMEI checks re-run at the bench found.")
+    flags: list[ImeiFlag] = strawberry.field(
+        description="What the IMEI checks re-run at the bench found."
+    )
     received_at: datetime | None = strawberry.field(description="When it was scanned in.")
     graded_at: datetime | None = strawberry.field(description="When it was graded.")
 
@@ -85,7 +97,9 @@ class InventoryUnitConnection:
     total_count: int = strawberry.field(description="Units matching the filter.")
 
 
-@strawberry.type(description="How many received devices are in stock of one model, storage and grade.")
+@strawberry.type(
+    description="How many received devices are in stock of one model, storage and grade."
+)
 class StockLevel:
     brand: str = strawberry.field(description="The brand.")
     model: str = strawberry.field(description="The model.")

@@ -29,18 +29,24 @@ class PayoutEntry:
     at: datetime = strawberry.field(description="When it happened.")
 
 
-@strawberry.type(description="What the merchant owes for a buy order: its total, what is still due after "
-                 "revised offers and returns, what was paid and what was declined.")
+@strawberry.type(
+    description="What the merchant owes for a buy order: its total, what is still due after "
+    "revised offers and returns, what was paid and what was declined."
+)
 class Payout(Node):
     id: strawberry.ID
     method: PayoutMethod = strawberry.field(description="How the customer is paid.")
     status: PayoutStatus = strawberry.field(description="Where the payout stands.")
     total: Money = strawberry.field(description="The buy order's total at conversion.")
     amount: Money = strawberry.field(description="What is due now.")
-    declined_amount: Money = strawberry.field(description="The part not paid (returned devices, or a declined payout).")
+    declined_amount: Money = strawberry.field(
+        description="The part not paid (returned devices, or a declined payout)."
+    )
     paid_amount: Money = strawberry.field(description="What was paid.")
     decline_reason: str | None = strawberry.field(description="Why the payout was declined.")
-    approved_at: datetime | None = strawberry.field(description="When finance approved it (finance gate on).")
+    approved_at: datetime | None = strawberry.field(
+        description="When finance approved it (finance gate on)."
+    )
     settled_at: datetime | None = strawberry.field(description="When it was paid.")
     _record: strawberry.Private[PayoutRecord]
 
@@ -61,7 +67,9 @@ class Payout(Node):
             _record=r,
         )
 
-    @strawberry.field(description="Staff: the Stripe transfer id or check number it was settled with.")
+    @strawberry.field(
+        description="Staff: the Stripe transfer id or check number it was settled with."
+    )
     def reference(self, info: Info) -> str | None:
         staff_caller(info)
         return self._record.reference
@@ -69,12 +77,25 @@ class Payout(Node):
     @strawberry.field(description="Staff: every step, oldest first.")
     async def history(self, info: Info) -> list[PayoutEntry]:
         staff_caller(info)
-        rows: list[PayoutEntryRecord] = await info.context.loaders.after.payout_entries_by_payout.load(self._record.id)
+        rows: list[
+            PayoutEntryRecord
+        ] = await info.context.loaders.after.payout_entries_by_payout.load(self._record.id)
         c = self._record.currency_code
-        return [PayoutEntry(action=r.action, status=r.status, amount=_money(r.amount, c), note=r.note, at=r.created_at) for r in rows]
+        return [
+            PayoutEntry(
+                action=r.action,
+                status=r.status,
+                amount=_money(r.amount, c),
+                note=r.note,
+                at=r.created_at,
+            )
+            for r in rows
+        ]
 
 
-@strawberry.type(description="A customer's store credit with the organization: the sum of its ledger.")
+@strawberry.type(
+    description="A customer's store credit with the organization: the sum of its ledger."
+)
 class StoreCredit:
     email: str = strawberry.field(description="The customer's email (lower-cased).")
     balance: Money = strawberry.field(description="Credits less what was spent.")

@@ -396,7 +396,7 @@ class Quote(Node):
         )
 
     @strawberry.field(
-        description="Revised offers on the devices of its buy order, oldest first, with their photos."
+        description="Revised offers on the devices of its buy order, oldest first, with photos."
     )
     async def revised_offers(
         self, info: Info

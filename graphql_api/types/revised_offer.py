@@ -34,19 +34,27 @@ def reason_infos(codes: list[str] | None = None) -> list[RevisionReasonInfo]:
 
 @strawberry.type(description="A photo that shows why an offer was revised.")
 class EvidencePhoto:
-    content_type: str = strawberry.field(description="image/jpeg, image/png or image/heic, as found in its bytes.")
+    content_type: str = strawberry.field(
+        description="image/jpeg, image/png or image/heic, as found in its bytes."
+    )
     size: int = strawberry.field(description="Bytes.")
-    sha256: str = strawberry.field(description="Hex SHA-256 of the bytes, sealed in the quote's chain.")
+    sha256: str = strawberry.field(
+        description="Hex SHA-256 of the bytes, sealed in the quote's chain."
+    )
     _id: strawberry.Private[int]
 
     @strawberry.field(description="A signed URL of the photo, valid for 15 minutes.")
     def url(self, info: Info) -> str:
         deps = info.context.deps
-        return deps.public_url + signed_path(deps.secret_key, "get", self._id, deps.clock() + VIEW_TTL)
+        return deps.public_url + signed_path(
+            deps.secret_key, "get", self._id, deps.clock() + VIEW_TTL
+        )
 
 
-@strawberry.type(description="A lower price for a device that arrived worse than disclosed, with reasons and "
-                 "photos; the customer accepts or declines it through their link before `replyBy`.")
+@strawberry.type(
+    description="A lower price for a device that arrived worse than disclosed, with reasons and "
+    "photos; the customer accepts or declines it through their link before `replyBy`."
+)
 class RevisedOffer(Node):
     id: strawberry.ID
     status: RevisionStatus = strawberry.field(description="OPEN until answered or lapsed.")
@@ -54,8 +62,12 @@ class RevisedOffer(Node):
     price_before: Money = strawberry.field(description="The agreed price.")
     price: Money = strawberry.field(description="The revised price.")
     note: str | None = strawberry.field(description="The bench's explanation.")
-    reply_by: datetime = strawberry.field(description="After this, the device goes back on a free return label.")
-    answered_at: datetime | None = strawberry.field(description="When it was accepted, declined or lapsed.")
+    reply_by: datetime = strawberry.field(
+        description="After this, the device goes back on a free return label."
+    )
+    answered_at: datetime | None = strawberry.field(
+        description="When it was accepted, declined or lapsed."
+    )
     created_at: datetime = strawberry.field(description="When it was made.")
     _record: strawberry.Private[RevisionRecord]
 
@@ -80,8 +92,13 @@ class RevisedOffer(Node):
 
     @strawberry.field(description="The photos, oldest first.")
     async def photos(self, info: Info) -> list[EvidencePhoto]:
-        rows: list[PhotoRecord] = await info.context.loaders.after.photos_by_revision.load(self._record.id)
-        return [EvidencePhoto(content_type=r.content_type, size=r.size, sha256=r.sha256, _id=r.id) for r in rows]
+        rows: list[PhotoRecord] = await info.context.loaders.after.photos_by_revision.load(
+            self._record.id
+        )
+        return [
+            EvidencePhoto(content_type=r.content_type, size=r.size, sha256=r.sha256, _id=r.id)
+            for r in rows
+        ]
 
     @strawberry.field(description="The return of the device, once declined or lapsed.")
     async def return_shipment(self, info: Info) -> ReturnShipment | None:

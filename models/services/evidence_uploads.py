@@ -33,12 +33,16 @@ def _signature(secret_key: str, purpose: str, upload_id: int, expires: int) -> s
 def signed_path(secret_key: str, purpose: str, upload_id: int, expires_at: datetime) -> str:
     """/uploads/{id} (purpose "put") or /evidence/{id} ("get"), signed until `expires_at`."""
     expires = int(expires_at.timestamp())
-    query = urlencode({"expires": expires, "sig": _signature(secret_key, purpose, upload_id, expires)})
+    query = urlencode(
+        {"expires": expires, "sig": _signature(secret_key, purpose, upload_id, expires)}
+    )
     folder = "uploads" if purpose == "put" else "evidence"
     return f"/{folder}/{upload_id}?{query}"
 
 
-def signature_ok(secret_key: str, purpose: str, upload_id: int, expires: str, signature: str) -> bool:
+def signature_ok(
+    secret_key: str, purpose: str, upload_id: int, expires: str, signature: str
+) -> bool:
     if not expires.isdigit():
         return False
     return hmac.compare_digest(_signature(secret_key, purpose, upload_id, int(expires)), signature)
@@ -54,7 +58,9 @@ async def stage_uploads(deps: Deps, caller: Caller, count: int) -> tuple[Staged,
     """`count` upload URLs, each valid for one PUT of one photo within 15 minutes."""
     caller.require_staff(BENCH_ROLES)
     if not 1 <= count <= MAX_STAGED:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"ask for 1 to {MAX_STAGED} uploads", ["input", "count"])
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"ask for 1 to {MAX_STAGED} uploads", ["input", "count"]
+        )
     now = deps.clock()
     staged = []
     async with unit_of_work(deps):
@@ -88,7 +94,9 @@ async def receive_upload(
     if int(expires) <= now.timestamp():
         raise UploadRefused(410, "EXPIRED", "this upload URL has expired: ask for a new one")
     if len(data) > MAX_PHOTO_BYTES:
-        raise UploadRefused(413, "TOO_LARGE", f"a photo is at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+        raise UploadRefused(
+            413, "TOO_LARGE", f"a photo is at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB"
+        )
     kind = content_type(data)
     if kind is None:
         raise UploadRefused(415, "UNSUPPORTED_TYPE", "only JPEG, PNG and HEIC photos are accepted")

@@ -52,7 +52,9 @@ class BuiltInLabels:
 
 class LabelUnavailable(DomainError):
     def __init__(self, message: str) -> None:
-        super().__init__(ErrorCode.INVALID_STATE, f"the label service did not answer: {message}", None)
+        super().__init__(
+            ErrorCode.INVALID_STATE, f"the label service did not answer: {message}", None
+        )
 
 
 class ShipEngineLabels:
@@ -68,7 +70,10 @@ class ShipEngineLabels:
             "shipment": {
                 "service_code": "ground",
                 "ship_to": {"name": request.recipient or "Customer"},
-                "ship_from": {"company_name": request.organization_name, "address_line1": request.address},
+                "ship_from": {
+                    "company_name": request.organization_name,
+                    "address_line1": request.address,
+                },
                 "packages": [{"weight": {"value": 1, "unit": "pound"}}],
                 "external_shipment_id": request.reference,
             }

@@ -39,7 +39,11 @@ async def create_payout(order: BuyOrder, now: datetime) -> Payout:
         created_at=now,
     )
     await PayoutEntry.create(
-        payout_id=payout.id, action="CREATED", status=payout.status, amount=payout.amount, created_at=now
+        payout_id=payout.id,
+        action="CREATED",
+        status=payout.status,
+        amount=payout.amount,
+        created_at=now,
     )
     await refresh_payment_status(payout)
     return payout
@@ -119,6 +123,7 @@ async def _step(
 
 def payout_part(payout: Payout) -> dict[str, Any]:
     """What the chain seals of a payout: no references, no personal data."""
+
     def amount(value: Decimal) -> str:
         return str(v.quantize(Decimal(value), payout.currency_code))
 
@@ -160,7 +165,9 @@ def clean_reference(method: PayoutMethod, raw: str | None) -> str | None:
     return reference or None
 
 
-async def settle_payout(deps: Deps, caller: Caller, payout_id: int, reference: str | None) -> Payout:
+async def settle_payout(
+    deps: Deps, caller: Caller, payout_id: int, reference: str | None
+) -> Payout:
     """Record the payment of what is due: a check or store credit is PAID at once (store credit
     books the amount to the customer's ledger); a Stripe transfer is PROCESSING until Stripe's
     webhook confirms it."""
@@ -181,7 +188,9 @@ async def settle_payout(deps: Deps, caller: Caller, payout_id: int, reference: s
             quote = await Quote.get(id=order.quote_id)
             if not quote.contact_email:
                 raise DomainError(
-                    ErrorCode.INVALID_STATE, "store credit needs the customer's email", ["input", "payoutId"]
+                    ErrorCode.INVALID_STATE,
+                    "store credit needs the customer's email",
+                    ["input", "payoutId"],
                 )
             await StoreCreditEntry.create(
                 organization_id=payout.organization_id,
@@ -224,18 +233,24 @@ async def decline_payout(deps: Deps, caller: Caller, payout_id: int, reason: str
     now = deps.clock()
     cleaned = reason.strip()
     if not cleaned or len(cleaned) > 2000:
-        raise DomainError(ErrorCode.INVALID_INPUT, "say why, in 1 to 2000 characters", ["input", "reason"])
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "say why, in 1 to 2000 characters", ["input", "reason"]
+        )
     async with unit_of_work(deps) as pending:
         payout, _ = await lock_payout(caller, payout_id)
         rules.check_decline(payout.status)
-        payout.declined_amount = v.quantize(payout.declined_amount + payout.amount, payout.currency_code)
+        payout.declined_amount = v.quantize(
+            payout.declined_amount + payout.amount, payout.currency_code
+        )
         payout.amount = Decimal(0)
         payout.status = PayoutStatus.DECLINED
         payout.decline_reason = cleaned
-        await InventoryUnit.filter(buy_order_id=payout.buy_order_id, status=UnitStatus.EXPECTED).update(
-            status=UnitStatus.CANCELED
+        await InventoryUnit.filter(
+            buy_order_id=payout.buy_order_id, status=UnitStatus.EXPECTED
+        ).update(status=UnitStatus.CANCELED)
+        await _step(
+            deps, payout, pending, "DECLINED", now, by=caller, note=cleaned, email="payout_declined"
         )
-        await _step(deps, payout, pending, "DECLINED", now, by=caller, note=cleaned, email="payout_declined")
     return payout
 
 

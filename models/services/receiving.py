@@ -62,7 +62,9 @@ class UnknownCode(DomainError):
 
     def __init__(self, code: str, near: list[InventoryUnit]) -> None:
         hint = " (near matches listed)" if near else ""
-        super().__init__(ErrorCode.NOT_FOUND, f"no unit expected with code {code}{hint}", ["input", "code"])
+        super().__init__(
+            ErrorCode.NOT_FOUND, f"no unit expected with code {code}{hint}", ["input", "code"]
+        )
         self.near = near
 
 
@@ -76,7 +78,9 @@ class Scan:
 def clean_code(raw: str) -> str:
     code = normalize(raw).upper()
     if not code or len(code) > 64:
-        raise DomainError(ErrorCode.INVALID_INPUT, "scan an IMEI or a serial number", ["input", "code"])
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "scan an IMEI or a serial number", ["input", "code"]
+        )
     return code
 
 
@@ -106,7 +110,9 @@ def _refusal(unit: InventoryUnit) -> DomainError | None:
             ["input", "code"],
         )
     if unit.status is UnitStatus.RETURNING:
-        return DomainError(ErrorCode.INVALID_STATE, "this unit is being returned", ["input", "code"])
+        return DomainError(
+            ErrorCode.INVALID_STATE, "this unit is being returned", ["input", "code"]
+        )
     return None
 
 
@@ -152,7 +158,9 @@ async def scan_intake(deps: Deps, caller: Caller, raw_code: str) -> Scan:
     return Scan(unit, flags)
 
 
-async def lock_unit(caller: Caller, unit_id: int, roles: frozenset[StaffRole] = BENCH_ROLES) -> InventoryUnit:
+async def lock_unit(
+    caller: Caller, unit_id: int, roles: frozenset[StaffRole] = BENCH_ROLES
+) -> InventoryUnit:
     caller.require_staff(roles)
     unit = await InventoryUnit.filter(id=unit_id).select_for_update().first()
     if unit is None or unit.organization_id != caller.organization_id:
@@ -165,12 +173,15 @@ async def grade_unit(
 ) -> InventoryUnit:
     cleaned = (notes or "").strip() or None
     if cleaned is not None and len(cleaned) > NOTES_MAX:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"at most {NOTES_MAX} characters", ["input", "notes"])
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"at most {NOTES_MAX} characters", ["input", "notes"]
+        )
     async with unit_of_work(deps):
         unit = await lock_unit(caller, unit_id)
         if unit.status is not UnitStatus.RECEIVED:
             raise DomainError(
-                ErrorCode.INVALID_STATE, f"only a received unit is graded (this one is {unit.status.value})",
+                ErrorCode.INVALID_STATE,
+                f"only a received unit is graded (this one is {unit.status.value})",
                 ["input", "unitId"],
             )
         unit.grade = grade
@@ -189,4 +200,3 @@ async def stock(organization_id: int) -> list[dict[str, Any]]:
         .order_by("brand", "model", "storage", "grade")
         .values("brand", "model", "storage", "grade", "count")
     )
-

@@ -31,7 +31,9 @@ from models.services.receiving import lock_unit
 LAPSE_BATCH = 100
 
 
-def revision_part(revision: RevisedOffer, quote_line_id: int, photos: Sequence[str]) -> dict[str, Any]:
+def revision_part(
+    revision: RevisedOffer, quote_line_id: int, photos: Sequence[str]
+) -> dict[str, Any]:
     """What the chain seals of a revised offer: prices, reasons, the photos' SHA-256, the
     deadline; no IMEI, no personal data (the note is the message body, chained salted)."""
     return {
@@ -73,11 +75,21 @@ async def revise_offer(
         ).exclude(uploaded_at=None)
         if len(photos) != len(set(photo_ids)):
             raise DomainError(
-                ErrorCode.NOT_FOUND, "a photo is not uploaded yet, or is used already", ["input", "photoIds"]
+                ErrorCode.NOT_FOUND,
+                "a photo is not uploaded yet, or is used already",
+                ["input", "photoIds"],
             )
-        open_revision = await RevisedOffer.filter(unit_id=unit.id, status=RevisionStatus.OPEN).exists()
+        open_revision = await RevisedOffer.filter(
+            unit_id=unit.id, status=RevisionStatus.OPEN
+        ).exists()
         rules.check_revision(
-            unit.status, unit.price, amount, list(dict.fromkeys(reasons)), len(photos), cleaned_note, open_revision
+            unit.status,
+            unit.price,
+            amount,
+            list(dict.fromkeys(reasons)),
+            len(photos),
+            cleaned_note,
+            open_revision,
         )
         if not (organization.receiving_address or "").strip():
             raise DomainError(
@@ -100,9 +112,13 @@ async def revise_offer(
             created_by_id=caller.staff_id,
             created_at=now,
         )
-        await EvidenceUpload.filter(id__in=[p.id for p in photos]).update(revised_offer_id=revision.id)
+        await EvidenceUpload.filter(id__in=[p.id for p in photos]).update(
+            revised_offer_id=revision.id
+        )
         await refresh_payment_status_of(order.id)
-        part = revision_part(revision, await _quote_line_id(unit), sorted(p.sha256 or "" for p in photos))
+        part = revision_part(
+            revision, await _quote_line_id(unit), sorted(p.sha256 or "" for p in photos)
+        )
         await record(
             quote,
             pending,
@@ -134,7 +150,9 @@ async def refresh_payment_status_of(buy_order_id: int) -> None:
     await refresh_payment_status(payout)
 
 
-async def answer_revised_offer(deps: Deps, caller: Caller, revision_id: int, accept: bool) -> RevisedOffer:
+async def answer_revised_offer(
+    deps: Deps, caller: Caller, revision_id: int, accept: bool
+) -> RevisedOffer:
     """The customer's answer, through their link or the portal."""
     if caller.is_staff:
         raise Forbidden("only the customer answers a revised offer")
@@ -142,7 +160,9 @@ async def answer_revised_offer(deps: Deps, caller: Caller, revision_id: int, acc
     async with unit_of_work(deps) as pending:
         found = await RevisedOffer.filter(id=revision_id).first()
         if found is None:
-            raise DomainError(ErrorCode.NOT_FOUND, "no such revised offer", ["input", "revisedOfferId"])
+            raise DomainError(
+                ErrorCode.NOT_FOUND, "no such revised offer", ["input", "revisedOfferId"]
+            )
         quote = await lock_quote(caller, found.quote_id, "revisedOfferId")
         revision = await RevisedOffer.filter(id=revision_id).select_for_update().get()
         rules.check_answer(revision.status, revision.reply_by, now)
@@ -164,7 +184,9 @@ async def _close(
     unit = await InventoryUnit.filter(id=revision.unit_id).select_for_update().get()
     shipment = None
     if status is RevisionStatus.ACCEPTED:
-        payout = await lower_payout(revision.buy_order_id, by=unit.price - revision.price, declined=False)
+        payout = await lower_payout(
+            revision.buy_order_id, by=unit.price - revision.price, declined=False
+        )
         unit.price = revision.price
     else:
         payout = await lower_payout(revision.buy_order_id, by=unit.price, declined=True)
@@ -182,7 +204,11 @@ async def _close(
         "declinedAmount": str(v.quantize(payout.declined_amount, payout.currency_code)),
     }
     if shipment is not None:
-        answer["return"] = {"id": shipment.id, "carrier": shipment.carrier, "tracking": shipment.tracking_number}
+        answer["return"] = {
+            "id": shipment.id,
+            "carrier": shipment.carrier,
+            "tracking": shipment.tracking_number,
+        }
     await record(
         quote,
         pending,
@@ -213,7 +239,9 @@ async def _close(
     )
 
 
-async def start_return(deps: Deps, quote: Quote, unit: InventoryUnit, reason: str, now: datetime) -> ReturnShipment:
+async def start_return(
+    deps: Deps, quote: Quote, unit: InventoryUnit, reason: str, now: datetime
+) -> ReturnShipment:
     """A return shipment of the unit on a label the merchant pays for."""
     organization = await Organization.get(id=unit.organization_id)
     label = await deps.labels.create_label(
@@ -236,7 +264,9 @@ async def start_return(deps: Deps, quote: Quote, unit: InventoryUnit, reason: st
     )
 
 
-async def lapse_revised_offers(deps: Deps, now: datetime | None = None, limit: int = LAPSE_BATCH) -> int:
+async def lapse_revised_offers(
+    deps: Deps, now: datetime | None = None, limit: int = LAPSE_BATCH
+) -> int:
     """The sweep: revised offers past their reply window lapse; each unit goes back. Safe on
     every replica (each one is re-checked under its lock)."""
     now = now or deps.clock()

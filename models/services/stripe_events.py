@@ -17,7 +17,7 @@ PAID_EVENTS = frozenset({"transfer.paid", "payout.paid", "transfer.created"})
 
 
 async def handle_event(deps: Deps, event: dict[str, Any]) -> str:
-    """"handled", "ignored" or "duplicate" (an event id seen before changes nothing)."""
+    """ "handled", "ignored" or "duplicate" (an event id seen before changes nothing)."""
     event_id = str(event["id"])
     event_type = str(event.get("type", ""))
     obj = (event.get("data") or {}).get("object") or {}
