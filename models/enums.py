@@ -52,6 +52,7 @@ class MessageKind(StrEnum):
     REVISED_OFFER = "REVISED_OFFER"
     REVISION_ANSWER = "REVISION_ANSWER"
     PAYOUT = "PAYOUT"
+    UNIT_RECEIVED = "UNIT_RECEIVED"
 
 
 class PayoutMethod(StrEnum):

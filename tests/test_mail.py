@@ -450,6 +450,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "currency_code": "USD", "carrier": "ups", "tracking_number": "1Z<9>",
     },
     "staff_revised_offer_answered": {**STAFF, "device": "Apple <iPhone>", "status": "ACCEPTED"},
+    "unit_received": {**CUSTOMER, "device": "Apple <iPhone>", "buy_order_number": "BO-3"},
 }  # fmt: skip
 "Emails carrying a code instead of a quote: the code is what they must show."
 CODES = {"portal_code": "123456", "staff_invitation": "654321", "staff_sign_in_code": "246810"}

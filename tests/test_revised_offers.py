@@ -171,9 +171,10 @@ async def test_accepted_through_the_link_lowers_the_payout(api: Api, org: Org, a
     revised = next(x["revisedOffer"] for x in sealed if "revisedOffer" in x)
     assert len(revised["photos"]) == 2 and revised["price"] == "450.00"
     assert PHONE_IMEI not in str([e.payload for e in events])  # the chain names units, not IMEIs
-    assert {"revised_offer", "revised_offer_answered", "payout_paid"} <= set(
-        await templates_sent(quote_id)
-    )
+    sent = set(await templates_sent(quote_id))
+    assert {"unit_received", "revised_offer", "revised_offer_answered", "payout_paid"} <= sent
+    received = next(x["unitReceived"] for x in sealed if "unitReceived" in x)
+    assert received["unitId"] == revised["unitId"] and "BLACKLISTED" not in received["flags"]
 
 
 async def test_declined_goes_back_on_a_free_label_and_that_part_is_declined(

@@ -118,3 +118,17 @@ def staff_revised_offer_answered(c: TemplateContext, b: Branding) -> Content:
         f"Revised offer {status} on quote {number}",
         f"The revised offer for {who}'s {device} on quote {number} was {status}.",
     )
+
+
+@template("unit_received")
+def unit_received(c: TemplateContext, b: Branding) -> Content:
+    device = c.text("device")
+    return Content(
+        subject=f"{b.name} received your {device}",
+        greeting=_hello(c),
+        blocks=[
+            Paragraph(f"{b.name} received your {device} and is checking it now."),
+            Facts((("Quote", c.text("quote_number")), ("Buy order", c.text("buy_order_number")))),
+            Button("Follow your order", c.url("link_url")),
+        ],
+    )

@@ -4,19 +4,21 @@ IMEI checks re-run), graded, and counted in stock."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tortoise.functions import Count
 
 from models.buy_order import BuyOrder, BuyOrderLine
-from models.enums import UnitGrade, UnitStatus
+from models.enums import MessageKind, UnitGrade, UnitStatus
 from models.errors import DomainError, ErrorCode
 from models.inventory import InventoryUnit
 from models.negotiation import StaffRole
-from models.quote import DeviceUnit
+from models.quote import DeviceUnit, Quote
 from models.services.caller import Caller, Deps
 from models.services.imei_checks import check_imeis, normalize
-from models.services.journal import unit_of_work
+from models.services.journal import Pending, record, unit_of_work
+from models.services.mailing import email_customer
 
 "Who works the bench: TECHNICIAN and up."
 BENCH_ROLES = frozenset({StaffRole.OWNER, StaffRole.MANAGER, StaffRole.TECHNICIAN})
@@ -123,7 +125,7 @@ async def scan_intake(deps: Deps, caller: Caller, raw_code: str) -> Scan:
     assert caller.organization_id is not None
     code = clean_code(raw_code)
     now = deps.clock()
-    async with unit_of_work(deps):
+    async with unit_of_work(deps) as pending:
         matches = (
             await InventoryUnit.filter(organization_id=caller.organization_id, imei=code)
             .select_for_update()
@@ -155,7 +157,35 @@ async def scan_intake(deps: Deps, caller: Caller, raw_code: str) -> Scan:
         unit.status = UnitStatus.RECEIVED
         unit.received_at = now
         await unit.save()
+        await _journal_receipt(deps, caller, unit, flags, now, pending)
     return Scan(unit, flags)
+
+
+async def _journal_receipt(
+    deps: Deps, caller: Caller, unit: InventoryUnit, flags: tuple[str, ...], now: datetime, pending: Pending
+) -> None:
+    """The receipt in the quote's thread and chain (the unit, never its IMEI), and an email."""
+    order = await BuyOrder.get(id=unit.buy_order_id)
+    line = await BuyOrderLine.get(id=unit.line_id)
+    quote = await Quote.filter(id=order.quote_id).select_for_update().get()
+    await record(
+        quote,
+        pending,
+        kind=MessageKind.UNIT_RECEIVED,
+        by=caller,
+        body=None,
+        now=now,
+        status_from=quote.status,
+        extra={"unitReceived": {"unitId": unit.id, "lineId": line.quote_line_id, "flags": list(flags)}},
+    )
+    await email_customer(
+        deps,
+        quote,
+        "unit_received",
+        now,
+        buy_order_number=order.number,
+        device=f"{unit.brand} {unit.model}",
+    )
 
 
 async def lock_unit(
