@@ -47,7 +47,7 @@ from resolvers.notifications import (
     NotificationSubscriptions,
 )
 from resolvers.organization import OrganizationQueries
-from resolvers.payouts import PayoutMutations, PayoutQueries
+from resolvers.payouts import PayoutListQueries, PayoutMutations, PayoutQueries
 from resolvers.portal import PortalMutations
 from resolvers.quotes import QuoteQueries
 from resolvers.receiving import ReceivingMutations, ReceivingQueries
@@ -73,6 +73,7 @@ Query = merge_types(
         TokenQueries,
         AuditQueries,
         PayoutQueries,
+        PayoutListQueries,
         ReceivingQueries,
         RevisedOfferQueries,
     ),

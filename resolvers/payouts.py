@@ -5,13 +5,17 @@ from __future__ import annotations
 import strawberry
 
 from graphql_api.context import Info
-from graphql_api.errors import UserError, attempt, not_found, unauthenticated
-from graphql_api.ids import decode_id
-from graphql_api.loaders_after import fresh_payout
-from graphql_api.types.common import money
+from graphql_api.errors import UserError, attempt, forbidden, not_found, unauthenticated
+from graphql_api.ids import decode_id, from_cursor, page_size, to_cursor
+from graphql_api.loaders import columns, records
+from graphql_api.loaders_after import PayoutRecord, fresh_payout
+from graphql_api.permissions import staff_caller
+from graphql_api.types.common import PageInfo, money
+from graphql_api.types.enums import PayoutStatus
 from graphql_api.types.payout import Payout, StoreCredit
 from models.organization import Organization
 from models.payout import Payout as PayoutRow
+from models.payout_rules import FINANCE_ROLES
 from models.quote import Quote as QuoteRow
 from models.services import payouts
 
@@ -114,3 +118,52 @@ class PayoutQueries:
         shown = money(balance, organization.currency_code)
         assert shown is not None
         return StoreCredit(email=address.strip().lower(), balance=shown)
+
+
+@strawberry.type(description="An edge of a payout connection.")
+class PayoutEdge:
+    cursor: str = strawberry.field(description="Opaque; pass as `after`.")
+    node: Payout = strawberry.field(description="The payout.")
+
+
+@strawberry.type(description="A page of payouts, newest first.")
+class PayoutConnection:
+    edges: list[PayoutEdge] = strawberry.field(description="The payouts of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page is.")
+    total_count: int = strawberry.field(description="Payouts matching the filter.")
+
+
+@strawberry.type
+class PayoutListQueries:
+    @strawberry.field(
+        description="Finance (or owner/manager): the organization's payouts, newest first, "
+        "optionally of one status (e.g. PENDING: waiting for approval when the gate is on)."
+    )
+    async def payouts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: PayoutStatus | None = None,
+    ) -> PayoutConnection:
+        caller = staff_caller(info)
+        if caller.role not in FINANCE_ROLES:
+            raise forbidden("Payouts are for finance, managers and owners.")
+        size = page_size(first, default=50)
+        after_id = from_cursor(after)
+        query = PayoutRow.filter(organization_id=caller.organization_id)
+        if status is not None:
+            query = query.filter(status=status)
+        total = await query.count()
+        if after_id is not None:
+            query = query.filter(id__lt=after_id)
+        rows = await query.order_by("-id").limit(size + 1).values(*columns(PayoutRecord))
+        found = records(PayoutRecord, rows)
+        edges = [PayoutEdge(cursor=to_cursor(r.id), node=Payout.from_record(r)) for r in found[:size]]
+        return PayoutConnection(
+            edges=edges,
+            page_info=PageInfo.of(
+                [e.cursor for e in edges], has_next=len(found) > size, after=after_id
+            ),
+            total_count=total,
+        )

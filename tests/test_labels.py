@@ -106,3 +106,21 @@ async def test_a_return_uses_the_configured_provider(
         app.state.deps.labels = before
     shipment = answered["answerRevisedOffer"]["revisedOffer"]["returnShipment"]
     assert shipment == {"carrier": "ups", "trackingNumber": "1Z999AA10123456784"}
+
+
+async def test_a_lapse_waits_for_the_label_service(api: Api, org: Org, app: Any) -> None:
+    from dataclasses import replace
+    from datetime import datetime, timedelta
+
+    from models.services.revised_offers import lapse_revised_offers
+    from tests.after_flow import order_of
+
+    quote_id, link, _ = await received_and_revised(api, org)
+    deadline = datetime.fromisoformat((await order_of(api, quote_id, link))["revisedOffers"][0]["replyBy"])
+    down = ShipEngineLabels("http://127.0.0.1:9", KEY, timeout=1)
+    later = replace(app.state.deps, clock=lambda: deadline + timedelta(minutes=1))
+    await lapse_revised_offers(replace(later, labels=down))
+    seen = await order_of(api, quote_id, link)
+    assert seen["revisedOffers"][0]["status"] == "OPEN" and seen["buyOrder"]["returns"] == []
+    await lapse_revised_offers(later)
+    assert (await order_of(api, quote_id, link))["revisedOffers"][0]["status"] == "LAPSED"

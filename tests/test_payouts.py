@@ -193,3 +193,53 @@ async def test_another_organization_cannot_touch_the_payout(api: Api, org: Org) 
 
 
 _ = doc
+
+
+async def test_the_portal_sees_its_store_credit_and_nobody_elses(api: Api, org: Org) -> None:
+    from graphql_api.auth import issue_token
+    from models.organization import TokenKind
+
+    quote_id, link = await converted(api, org, "STORE_CREDIT")
+    payout_id = (await order_of(api, quote_id, link))["buyOrder"]["payout"]["id"]
+    await api(SETTLE, {"input": {"payoutId": payout_id}}, org.owner_token)
+    portal, _ = await issue_token(TokenKind.PORTAL, org.id, customer_email="Zoe@Example.com")
+    mine = await api(STORE_CREDIT, {"email": "someone@example.com"}, portal)  # the argument is ignored
+    assert mine["storeCredit"] == {"email": "zoe@example.com", "balance": {"amount": "1100.00", "currencyCode": "USD"}}
+    other, _ = await issue_token(TokenKind.PORTAL, org.id, customer_email="someone@example.com")
+    assert (await api(STORE_CREDIT, {}, other))["storeCredit"]["balance"]["amount"] == "0.00"
+    anonymous = await api.raw(STORE_CREDIT, {})
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+PAYOUTS = """
+query Payouts($status: PayoutStatus, $first: Int, $after: String) {
+  payouts(status: $status, first: $first, after: $after) {
+    totalCount edges { cursor node { id status amount { amount } } } pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+async def test_the_finance_desk_lists_payouts_by_status(api: Api, org: Org) -> None:
+    from tests.test_thread_view import count_statements
+
+    first_id, first_link = await converted(api, org, "CHECK", finance_gate=True)
+    await converted(api, org, "CHECK", finance_gate=True)
+    payout_id = (await order_of(api, first_id, first_link))["buyOrder"]["payout"]["id"]
+    await api(APPROVE, {"input": {"payoutId": payout_id}}, org.owner_token)
+    finance = await org.staff_token(StaffRole.FINANCE)
+    pending = (await api(PAYOUTS, {"status": "PENDING"}, finance))["payouts"]
+    assert pending["totalCount"] == 1
+    approved = (await api(PAYOUTS, {"status": "APPROVED"}, finance))["payouts"]
+    assert [e["node"]["id"] for e in approved["edges"]] == [payout_id]
+    page = (await api(PAYOUTS, {"first": 1}, finance))["payouts"]
+    assert page["totalCount"] == 2 and page["pageInfo"]["hasNextPage"]
+    rest = (await api(PAYOUTS, {"after": page["pageInfo"]["endCursor"]}, finance))["payouts"]
+    assert len(rest["edges"]) == 1
+    with count_statements() as one:
+        await api(PAYOUTS, {"first": 1}, finance)
+    with count_statements() as two:
+        await api(PAYOUTS, {"first": 2}, finance)
+    assert len(one.statements) == len(two.statements)
+    refused = await api.raw(PAYOUTS, {}, await org.staff_token(StaffRole.SALES_REP))
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"

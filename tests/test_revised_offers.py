@@ -208,13 +208,12 @@ async def test_silence_past_the_window_returns_the_unit(api: Api, org: Org, app:
     deps = app.state.deps
     reply_by = (await order_of(api, quote_id, link))["revisedOffers"][0]["replyBy"]
     deadline = datetime.fromisoformat(reply_by)
-    assert (
-        await lapse_revised_offers(replace(deps, clock=lambda: deadline - timedelta(seconds=1)))
-        == 0
-    )
+    # the sweep covers every organization: other tests' revised offers may lapse with this one
+    await lapse_revised_offers(replace(deps, clock=lambda: deadline - timedelta(seconds=1)))
+    assert (await order_of(api, quote_id, link))["revisedOffers"][0]["status"] == "OPEN"
     later = replace(deps, clock=lambda: deadline + timedelta(minutes=1))
-    assert await lapse_revised_offers(later) == 1
-    assert await lapse_revised_offers(later) == 0
+    assert await lapse_revised_offers(later) >= 1
+    assert await lapse_revised_offers(later) == 0  # once only
     seen = await order_of(api, quote_id, link)
     assert seen["revisedOffers"][0]["status"] == "LAPSED"
     assert seen["buyOrder"]["returns"][0]["reason"] == "LAPSED"

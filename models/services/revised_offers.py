@@ -5,6 +5,7 @@ part of the payout is declined)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -29,6 +30,7 @@ from models.services.payouts import lower_payout, refresh_payment_status
 from models.services.receiving import lock_unit
 
 LAPSE_BATCH = 100
+log = logging.getLogger(__name__)
 
 
 def revision_part(
@@ -278,11 +280,18 @@ async def lapse_revised_offers(
     )
     lapsed = 0
     for revision_id, quote_id in due:
-        async with unit_of_work(deps) as pending:
-            quote = await Quote.filter(id=quote_id).select_for_update().get()
-            revision = await RevisedOffer.filter(id=revision_id).select_for_update().get()
-            if revision.status is not RevisionStatus.OPEN or revision.reply_by > now:
-                continue
-            await _close(deps, quote, revision, RevisionStatus.LAPSED, now, pending, by=None)
-            lapsed += 1
+        try:
+            lapsed += await _lapse(deps, revision_id, quote_id, now)
+        except DomainError as error:  # e.g. the label service is down: the next sweep retries
+            log.warning("revised offer %s did not lapse yet: %s", revision_id, error.message)
     return lapsed
+
+
+async def _lapse(deps: Deps, revision_id: int, quote_id: int, now: datetime) -> int:
+    async with unit_of_work(deps) as pending:
+        quote = await Quote.filter(id=quote_id).select_for_update().get()
+        revision = await RevisedOffer.filter(id=revision_id).select_for_update().get()
+        if revision.status is not RevisionStatus.OPEN or revision.reply_by > now:
+            return 0
+        await _close(deps, quote, revision, RevisionStatus.LAPSED, now, pending, by=None)
+    return 1
