@@ -98,6 +98,8 @@ class Settings:
             raise ConfigurationError(
                 "TRADEQUOTE_IMEI_CHECK_TIMEOUT is 0–60 s; _CACHE_SECONDS is not negative"
             )
+        if bool(environ.get("TRADEQUOTE_LABEL_URL")) != bool(environ.get("TRADEQUOTE_LABEL_KEY")):
+            raise ConfigurationError("TRADEQUOTE_LABEL_URL and TRADEQUOTE_LABEL_KEY go together")
         signing_keys = environ.get("TRADEQUOTE_SIGNING_KEYS") or None
         try:
             Keyring.from_config(secret, signing_keys)

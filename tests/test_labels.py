@@ -124,3 +124,18 @@ async def test_a_lapse_waits_for_the_label_service(api: Api, org: Org, app: Any)
     assert seen["revisedOffers"][0]["status"] == "OPEN" and seen["buyOrder"]["returns"] == []
     await lapse_revised_offers(later)
     assert (await order_of(api, quote_id, link))["revisedOffers"][0]["status"] == "LAPSED"
+
+
+def test_label_settings_come_in_pairs() -> None:
+    from graphql_api.settings import ConfigurationError
+
+    base = {"TRADEQUOTE_SECRET_KEY": "k" * 40}
+    with pytest.raises(ConfigurationError, match="go together"):
+        Settings.from_env({**base, "TRADEQUOTE_LABEL_URL": "http://127.0.0.1:1"})
+    configured = Settings.from_env(
+        {**base, "TRADEQUOTE_LABEL_URL": "http://127.0.0.1:1", "TRADEQUOTE_LABEL_KEY": "k",
+         "TRADEQUOTE_STRIPE_WEBHOOK_SECRET": "whsec_x", "TRADEQUOTE_UPLOAD_DIR": "/tmp/photos"}
+    )  # fmt: skip
+    assert (configured.label_key, configured.stripe_webhook_secret, configured.upload_dir) == (
+        "k", "whsec_x", "/tmp/photos"
+    )

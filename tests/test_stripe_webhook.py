@@ -124,3 +124,17 @@ def test_several_v1_signatures_during_a_secret_rotation() -> None:
     stripe_signature.verify("new", header, body, now)
     with pytest.raises(stripe_signature.SignatureRefused):
         stripe_signature.verify("other", header, body, now)
+
+
+async def test_without_a_secret_the_endpoint_is_not_there(app: Any) -> None:
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from graphql_api.http.stripe_webhook import PATH, stripe_webhook_endpoint
+
+    bare = Starlette(routes=[Route(PATH, stripe_webhook_endpoint(app.state.deps, None), methods=["POST"])])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url="http://t") as client:
+        body = event("tr_x")
+        response = await client.post(PATH, content=body, headers={"Stripe-Signature": signed(body)})
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "NOT_CONFIGURED")
