@@ -243,3 +243,19 @@ async def test_the_finance_desk_lists_payouts_by_status(api: Api, org: Org) -> N
     assert len(one.statements) == len(two.statements)
     refused = await api.raw(PAYOUTS, {}, await org.staff_token(StaffRole.SALES_REP))
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_two_settlements_at_once_pay_once(api: Api, org: Org) -> None:
+    import asyncio
+
+    from models.payout import PayoutEntry, StoreCreditEntry
+
+    quote_id, link = await converted(api, org, "STORE_CREDIT")
+    payout_id = (await order_of(api, quote_id, link))["buyOrder"]["payout"]["id"]
+    results = await asyncio.gather(
+        *(api(SETTLE, {"input": {"payoutId": payout_id}}, org.owner_token) for _ in range(2))
+    )
+    outcomes = sorted(codes(r["settlePayout"]) for r in results)
+    assert outcomes == [[], ["INVALID_STATE"]]
+    assert await StoreCreditEntry.filter(organization_id=org.id).count() == 1
+    assert await PayoutEntry.filter(payout__organization_id=org.id, action="SETTLED").count() == 1
