@@ -27,8 +27,8 @@ from graphql_api.checks import check_settings
 from graphql_api.context import Context
 from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
-from graphql_api.http import keys
 from graphql_api.gateway.revocation import closing_revoked_sockets
+from graphql_api.http import keys, stripe_webhook, uploads
 from graphql_api.http.health import healthz, readyz_endpoint
 from graphql_api.http.metrics import metrics_endpoint
 from graphql_api.http.requests import ObserveRequests
@@ -55,6 +55,8 @@ from graphql_api.websocket import (
 from models.organization import Organization
 from models.services.caller import Deps
 from models.services.faults import is_connection_fault, read_again_once
+from models.services.labels import BuiltInLabels, LabelProvider, ShipEngineLabels
+from models.services.storage import LocalDiskStorage
 
 log = logging.getLogger("tradequote")
 
@@ -96,6 +98,8 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             public_url=settings.public_url,
             checks=check_settings(settings),
             keys=settings.keyring(),
+            storage=LocalDiskStorage(settings.upload_dir),
+            labels=label_provider(settings),
         )
         self.live = Live(broker)
 
@@ -200,6 +204,15 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             Route("/organizations/{slug}/logo", logo),
             Route(keys.PATH, keys.keys_endpoint(view.deps.keys)),
             Route("/healthz", healthz),
+            Route(
+                stripe_webhook.PATH,
+                stripe_webhook.stripe_webhook_endpoint(view.deps, settings.stripe_webhook_secret),
+                methods=["POST"],
+            ),
+            Route(
+                "/uploads/{upload_id}", uploads.upload_endpoint(view.deps), methods=["PUT", "POST"]
+            ),
+            Route("/evidence/{upload_id}", uploads.evidence_endpoint(view.deps)),
             Route("/readyz", readyz_endpoint()),
             Route("/metrics", metrics_endpoint(view.live)),
             *([graphiql_assets()] if settings.graphiql else []),
@@ -223,3 +236,10 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.state.deps = view.deps
     app.state.live = view.live
     return app
+
+
+def label_provider(settings: Settings) -> LabelProvider:
+    """The ShipEngine-style service when configured, else the built-in label."""
+    if settings.label_url and settings.label_key:
+        return ShipEngineLabels(settings.label_url, settings.label_key)
+    return BuiltInLabels()

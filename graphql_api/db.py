@@ -26,6 +26,9 @@ MODEL_MODULES = [
     "models.team",
     "models.audit",
     "models.rate_limit",
+    "models.payout",
+    "models.inventory",
+    "models.revised_offer",
 ]
 
 

@@ -14,6 +14,7 @@ from graphql_api.settings import Settings
 from models.services.caller import Deps
 from models.services.lifecycle import sweep
 from models.services.pending_checks import retry_pending
+from models.services.revised_offers import lapse_revised_offers
 
 log = logging.getLogger("tradequote.jobs")
 
@@ -46,6 +47,9 @@ async def background_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]
                 lambda: retry_pending(deps.checks, deps.clock()),
                 stop,
             )
+        ),
+        asyncio.create_task(
+            _every(settings.sweep_interval, lambda: lapse_revised_offers(deps), stop)
         ),
     ]
     try:

@@ -79,6 +79,7 @@ class SettingsRecord:
     auto_convert: bool
     link_lifetime_days: int
     payout_methods: list[str] | None
+    revision_reply_days: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +274,10 @@ class Loaders:
         self.read_at_by_staff = DataLoader(self._read_at)
         self.last_notification_id_by_organization = DataLoader(self._last_notification_ids)
         self.instant_offers_by_quote = DataLoader(self._instant_offers)
+        from graphql_api.loaders_after import AfterLoaders  # imports this module's helpers
+
+        "Payouts, units, revised offers and returns."
+        self.after = AfterLoaders()
 
     def forget_quote(self, quote_id: int) -> None:
         """After a write: drop everything cached about the quote."""

@@ -20,6 +20,9 @@ from graphql_api.gateway.guard import Gateway
 from graphql_api.live import ExecutionContext, LoadersPerOperation
 from graphql_api.types.buy_order import BuyOrder
 from graphql_api.types.common import SCALAR_OVERRIDES
+from graphql_api.types.inventory import InventoryUnit, ReturnShipment
+from graphql_api.types.payout import Payout
+from graphql_api.types.revised_offer import RevisedOffer
 from graphql_api.types.notification import Notification
 from graphql_api.types.organization import Organization, StaffMember
 from graphql_api.types.quote import Quote, QuoteLine
@@ -27,8 +30,8 @@ from graphql_api.types.thread import ThreadMessage
 from resolvers.audit import AuditQueries
 from resolvers.branding import BrandingMutations
 from resolvers.buy_orders import BuyOrderMutations
-from resolvers.drafts import DraftMutations
 from resolvers.devices import DeviceMutations, DeviceQueries
+from resolvers.drafts import DraftMutations
 from resolvers.engagement import EngagementQueries, SharingMutations
 from resolvers.evidence import EvidenceQueries
 from resolvers.links import LinkMutations
@@ -40,14 +43,17 @@ from resolvers.notifications import (
     NotificationSubscriptions,
 )
 from resolvers.organization import OrganizationQueries
+from resolvers.payouts import PayoutListQueries, PayoutMutations, PayoutQueries
 from resolvers.portal import PortalMutations
 from resolvers.quotes import QuoteQueries
+from resolvers.receiving import ReceivingMutations, ReceivingQueries
 from resolvers.requests import RequestMutations
+from resolvers.revised_offers import RevisedOfferMutations, RevisedOfferQueries
 from resolvers.settings import SettingsMutations
 from resolvers.team import TeamMutations, TeamQueries
 from resolvers.thread import ThreadMutations
-from resolvers.trade_in import TradeInMutations, TradeInQueries
 from resolvers.tokens import TokenMutations, TokenQueries
+from resolvers.trade_in import TradeInMutations, TradeInQueries
 
 Query = merge_types(
     "Query",
@@ -62,6 +68,10 @@ Query = merge_types(
         TeamQueries,
         TokenQueries,
         AuditQueries,
+        PayoutQueries,
+        PayoutListQueries,
+        ReceivingQueries,
+        RevisedOfferQueries,
     ),
 )
 Mutation = merge_types(
@@ -82,6 +92,9 @@ Mutation = merge_types(
         TokenMutations,
         LinkMutations,
         SettingsMutations,
+        PayoutMutations,
+        ReceivingMutations,
+        RevisedOfferMutations,
     ),
 )
 Subscription = merge_types("Subscription", (QuoteSubscriptions, NotificationSubscriptions))
@@ -134,7 +147,10 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Quote, QuoteLine, ThreadMessage, BuyOrder, Organization, StaffMember, Notification],
+        types=[
+            Quote, QuoteLine, ThreadMessage, BuyOrder, Organization, StaffMember, Notification,
+            Payout, InventoryUnit, RevisedOffer, ReturnShipment,
+        ],
         execution_context_class=ExecutionContext,
         scalar_overrides=SCALAR_OVERRIDES,
         extensions=[

@@ -61,6 +61,13 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     "Whether TRADEQUOTE_PUBLIC_URL set `public_url` (otherwise it is where the server listens)."
     public_url_configured: bool = False
+    "Where evidence photos are stored on local disk (TRADEQUOTE_UPLOAD_DIR)."
+    upload_dir: str = "uploads"
+    "A ShipEngine-style carrier-label service (TRADEQUOTE_LABEL_URL, _KEY); None: built-in labels."
+    label_url: str | None = None
+    label_key: str | None = None
+    "The signing secret of the Stripe webhook endpoint (TRADEQUOTE_STRIPE_WEBHOOK_SECRET, whsec_…)."
+    stripe_webhook_secret: str | None = None
 
     @property
     def production(self) -> bool:
@@ -106,6 +113,8 @@ class Settings:
             raise ConfigurationError(
                 "TRADEQUOTE_IMEI_CHECK_TIMEOUT is 0–60 s; _CACHE_SECONDS is not negative"
             )
+        if bool(environ.get("TRADEQUOTE_LABEL_URL")) != bool(environ.get("TRADEQUOTE_LABEL_KEY")):
+            raise ConfigurationError("TRADEQUOTE_LABEL_URL and TRADEQUOTE_LABEL_KEY go together")
         signing_keys = environ.get("TRADEQUOTE_SIGNING_KEYS") or None
         try:
             Keyring.from_config(secret, signing_keys)
@@ -140,6 +149,10 @@ class Settings:
                 or None
             ),
             limits=limits,
+            upload_dir=environ.get("TRADEQUOTE_UPLOAD_DIR", cls.upload_dir),
+            label_url=environ.get("TRADEQUOTE_LABEL_URL") or None,
+            label_key=environ.get("TRADEQUOTE_LABEL_KEY") or None,
+            stripe_webhook_secret=environ.get("TRADEQUOTE_STRIPE_WEBHOOK_SECRET") or None,
         )
 
 

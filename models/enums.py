@@ -49,6 +49,10 @@ class MessageKind(StrEnum):
     EXPIRY = "EXPIRY"
     SHARE = "SHARE"
     EXTENSION = "EXTENSION"
+    REVISED_OFFER = "REVISED_OFFER"
+    REVISION_ANSWER = "REVISION_ANSWER"
+    PAYOUT = "PAYOUT"
+    UNIT_RECEIVED = "UNIT_RECEIVED"
 
 
 class PayoutMethod(StrEnum):
@@ -76,3 +80,52 @@ class ImeiFlag(StrEnum):
     FINANCE_LOCKED = "FINANCE_LOCKED"
     CARRIER_LOCKED = "CARRIER_LOCKED"
     DUPLICATE = "DUPLICATE"
+
+
+class PayoutStatus(StrEnum):
+    """Where the merchant's payment stands (staff side; customers see `PaymentStatus`)."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    "Sent through Stripe; PAID once Stripe's webhook confirms it."
+    PROCESSING = "PROCESSING"
+    PAID = "PAID"
+    DECLINED = "DECLINED"
+
+
+class UnitStatus(StrEnum):
+    """Where one physical device of a buy order is."""
+
+    EXPECTED = "EXPECTED"
+    RECEIVED = "RECEIVED"
+    RETURNING = "RETURNING"
+    CANCELED = "CANCELED"
+
+
+class UnitGrade(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    FAULTY = "FAULTY"
+
+
+class RevisionStatus(StrEnum):
+    OPEN = "OPEN"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    LAPSED = "LAPSED"
+
+
+class RevisionReason(StrEnum):
+    """Why a received unit is worth less than disclosed."""
+
+    SCREEN_DAMAGE = "SCREEN_DAMAGE"
+    BODY_DAMAGE = "BODY_DAMAGE"
+    BATTERY_HEALTH = "BATTERY_HEALTH"
+    NOT_POWERING_ON = "NOT_POWERING_ON"
+    FAULTY_COMPONENT = "FAULTY_COMPONENT"
+    ACTIVATION_LOCK = "ACTIVATION_LOCK"
+    WRONG_MODEL = "WRONG_MODEL"
+    MISSING_ACCESSORIES = "MISSING_ACCESSORIES"
+    OTHER = "OTHER"

@@ -26,6 +26,7 @@ from graphql_api.types.quote import (
 )
 from graphql_api.types.thread import ThreadConnection, ThreadMessage, load_thread
 from models.buy_order import BuyOrder as OrderRow
+from resolvers import after_nodes
 from models.negotiation import QuoteStatus as Status
 from models.quote import DeviceUnit
 from models.quote import Quote as QuoteRow
@@ -126,6 +127,8 @@ async def _node(info: Info, global_id: str) -> Node | None:
         if record is None or not caller.is_staff or record.organization_id != caller.organization_id:
             return None
         return StaffMember.from_record(record)
+    if type_name in after_nodes.TYPES:
+        return await after_nodes.after_node(info, type_name, pk)
     return None
 
 

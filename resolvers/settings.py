@@ -38,6 +38,9 @@ class UpdateOrganizationSettingsInput:
     payout_methods: list[PayoutMethod] | None = strawberry.field(
         default=strawberry.UNSET, description="At least one, no repeats, in order of preference."
     )
+    revision_reply_days: int | None = strawberry.field(
+        default=strawberry.UNSET, description="1 to 60: days a customer has to answer a revised offer."
+    )
 
 
 @strawberry.type(description="The settings as they stand, or why nothing changed.")

@@ -25,6 +25,8 @@ from tests.mailcatcher import catcher  # noqa: F401 - a real SMTP server, as a f
 
 POSTGRES_URL = os.environ.get("TRADEQUOTE_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+"The test app's Stripe webhook secret: tests sign their own events with it."
+STRIPE_SECRET = "whsec_test_" + "s" * 24
 
 
 def _with_database(url: str, name: str) -> str:
@@ -108,6 +110,8 @@ async def app(database: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncI
         limits=Limits(rate_limits=False),
         secret_key="test-secret-key-" + "x" * 32,
         mail_dir=str(tmp_path_factory.mktemp("mail")),
+        upload_dir=str(tmp_path_factory.mktemp("uploads")),
+        stripe_webhook_secret=STRIPE_SECRET,
     )
     application = create_app(settings, background=False)
     await application.state.broker.start()

@@ -465,7 +465,23 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "sign_in_url": "https://tq.example/graphql",
     },
     "staff_sign_in_code": {"code": "246810", "expires_minutes": 10, "staff_name": "Sam"},
-}
+    "payout_paid": {
+        **CUSTOMER, "buy_order_number": "BO-3", "method": "CHECK", "currency_code": "USD",
+        "paid_amount": "950.00", "declined_amount": "0.00",
+    },
+    "payout_declined": {**CUSTOMER, "buy_order_number": "BO-3", "reason": "Never <arrived>"},
+    "revised_offer": {
+        **CUSTOMER, "device": "Apple <iPhone>", "price_before": "600.00", "price": "450.00",
+        "currency_code": "USD", "reasons": "Screen <damage>", "reply_by": "2030-03-14",
+        "message": "Cracked <glass>",
+    },
+    "revised_offer_answered": {
+        **CUSTOMER, "device": "Apple <iPhone>", "status": "DECLINED", "payout_amount": "500.00",
+        "currency_code": "USD", "carrier": "ups", "tracking_number": "1Z<9>",
+    },
+    "staff_revised_offer_answered": {**STAFF, "device": "Apple <iPhone>", "status": "ACCEPTED"},
+    "unit_received": {**CUSTOMER, "device": "Apple <iPhone>", "buy_order_number": "BO-3"},
+}  # fmt: skip
 "Emails carrying a code instead of a quote: the code is what they must show."
 CODES = {"portal_code": "123456", "staff_invitation": "654321", "staff_sign_in_code": "246810"}
 TEAM = {"staff_invitation", "staff_sign_in_code"}

@@ -65,6 +65,7 @@ VALUES = st.one_of(
 KINDS = {
     "quote_validity_days": int, "time_zone": str, "notification_email": str, "imei_lookups_per_quote": int,
     "finance_gate": bool, "auto_convert": bool, "link_lifetime_days": int, "payout_methods": list,
+    "revision_reply_days": int,
 }  # fmt: skip
 
 
@@ -91,6 +92,8 @@ def test_settings_are_either_clean_or_refused_with_paths(changes: dict[str, obje
         assert 1 <= result["quote_validity_days"] <= 365
     if "link_lifetime_days" in result:
         assert 1 <= result["link_lifetime_days"] <= 3650
+    if "revision_reply_days" in result:
+        assert 1 <= result["revision_reply_days"] <= 60
     if result.get("imei_lookups_per_quote") is not None:
         assert 0 <= result["imei_lookups_per_quote"] <= 10_000
     if "time_zone" in result:

@@ -538,3 +538,6 @@ def quote_link_rotated(c: TemplateContext, b: Branding) -> Content:
             Button("Open the quote", c.url("link_url")),
         ],
     )
+
+
+from graphql_api.mail import after_templates  # noqa: F401 - registers its templates

@@ -10,9 +10,12 @@ import strawberry
 from graphql_api.context import Info
 from graphql_api.ids import to_global_id
 from graphql_api.loaders import AcceptanceRecord, BuyOrderLineRecord, BuyOrderRecord
+from graphql_api.permissions import staff_caller
 from graphql_api.signing import signed_url
 from graphql_api.types.common import Money, Node, money
 from graphql_api.types.enums import Fulfillment, PaymentStatus, PayoutMethod
+from graphql_api.types.inventory import InventoryUnit, ReturnShipment
+from graphql_api.types.payout import Payout
 from graphql_api.types.quote import Device, QuoteLine
 
 if TYPE_CHECKING:
@@ -160,3 +163,23 @@ class BuyOrder(Node):
             )
             for r in rows
         ]
+
+    @strawberry.field(
+        description="What the merchant owes for this order and where its payment stands."
+    )
+    async def payout(self, info: Info) -> Payout | None:
+        record = await info.context.loaders.after.payout_by_order.load(self._record.id)
+        return None if record is None else Payout.from_record(record)
+
+    @strawberry.field(
+        description="Staff: the order's devices, one per unit, as the receiving bench sees them."
+    )
+    async def units(self, info: Info) -> list[InventoryUnit]:
+        staff_caller(info)
+        rows = await info.context.loaders.after.units_by_order.load(self._record.id)
+        return [InventoryUnit.from_record(r, self._record.currency_code) for r in rows]
+
+    @strawberry.field(description="Devices going back to the customer, with their tracking.")
+    async def returns(self, info: Info) -> list[ReturnShipment]:
+        rows = await info.context.loaders.after.returns_by_order.load(self._record.id)
+        return [ReturnShipment.from_record(r) for r in rows]

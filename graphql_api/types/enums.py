@@ -33,3 +33,20 @@ PaymentStatus = strawberry.enum(
 )
 ImeiFlag = strawberry.enum(e.ImeiFlag, name="ImeiFlag")
 NotificationKind = strawberry.enum(notice.NotificationKind, name="NotificationKind")
+PayoutStatus = strawberry.enum(
+    e.PayoutStatus, name="PayoutStatus", description="Where a payout stands, as staff see it."
+)
+UnitStatus = strawberry.enum(
+    e.UnitStatus, name="UnitStatus", description="Where one device of a buy order is."
+)
+UnitGrade = strawberry.enum(
+    e.UnitGrade, name="UnitGrade", description="The bench's grade of a received device."
+)
+RevisionStatus = strawberry.enum(
+    e.RevisionStatus, name="RevisionStatus", description="The state of a revised offer."
+)
+RevisionReason = strawberry.enum(
+    e.RevisionReason,
+    name="RevisionReason",
+    description="Why a received device is worth less than disclosed.",
+)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from graphql_api.types.buy_order import Acceptance, BuyOrder
     from graphql_api.types.engagement import EngagementTimeline
     from graphql_api.types.evidence import ChainSeal
+    from graphql_api.types.revised_offer import RevisedOffer
     from graphql_api.types.thread import ThreadConnection
 
 
@@ -393,6 +394,16 @@ class Quote(Node):
             key_id=r.seal_key_id,
             signature=r.seal_signature,
         )
+
+    @strawberry.field(
+        description="Revised offers on the devices of its buy order, oldest first, with photos."
+    )
+    async def revised_offers(
+        self, info: Info
+    ) -> list[Annotated[RevisedOffer, strawberry.lazy("graphql_api.types.revised_offer")]]:
+        from graphql_api.types.revised_offer import revised_offers_of
+
+        return await revised_offers_of(info, self._record.id)
 
     @strawberry.field
     async def buy_order(

@@ -66,6 +66,9 @@ class OrganizationSettings:
     payout_methods: list[PayoutMethod] = strawberry.field(
         description="The payout methods offered, in order of preference."
     )
+    revision_reply_days: int = strawberry.field(
+        description="Days a customer has to answer a revised offer before the device is returned."
+    )
 
     @classmethod
     def from_record(cls, record: SettingsRecord) -> OrganizationSettings:
@@ -77,6 +80,7 @@ class OrganizationSettings:
             finance_gate=record.finance_gate,
             auto_convert=record.auto_convert,
             link_lifetime_days=record.link_lifetime_days,
+            revision_reply_days=record.revision_reply_days,
             payout_methods=[
                 PayoutMethodValue(m) for m in (record.payout_methods or ALL_PAYOUT_METHODS)
             ],

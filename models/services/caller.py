@@ -9,8 +9,10 @@ from typing import Any, Protocol
 
 from models.errors import Forbidden, Unauthenticated
 from models.negotiation import Actor, Party, StaffRole
-from models.services.imei_checks import CheckSettings
 from models.sealing import Keyring
+from models.services.imei_checks import CheckSettings
+from models.services.labels import BuiltInLabels, LabelProvider
+from models.services.storage import LocalDiskStorage, PhotoStorage
 
 NEGOTIATING_ROLES = frozenset({StaffRole.OWNER, StaffRole.MANAGER, StaffRole.SALES_REP})
 
@@ -82,6 +84,9 @@ class Deps:
     "How IMEIs are checked: the external provider, if any, and its cache period."
     checks: CheckSettings = field(default_factory=CheckSettings)
     keys: Keyring = field(default=None)  # type: ignore[assignment]
+    "Where evidence photos are kept, and who makes carrier labels."
+    storage: PhotoStorage = field(default_factory=lambda: LocalDiskStorage("uploads"))
+    labels: LabelProvider = field(default_factory=BuiltInLabels)
 
     def __post_init__(self) -> None:
         if self.keys is None:

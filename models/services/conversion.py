@@ -24,6 +24,8 @@ from models.services.journal import (
     utcnow,
 )
 from models.services.mailing import email_customer
+from models.services.payouts import create_payout
+from models.services.receiving import expect_units
 from models.services.requests import next_number
 from models.services.tampering import Tampered, report_tampering
 from models.services.verification import load_rows, problems_of
@@ -120,6 +122,8 @@ async def _convert(
                 for position, line in enumerate(accepted, start=1)
             ]
         )
+        await create_payout(order, now)
+        await expect_units(order)
         await conclude(
             quote,
             lines,

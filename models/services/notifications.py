@@ -42,6 +42,7 @@ TEMPLATES = {
     NotificationKind.QUOTE_REJECTED: "staff_quote_rejected",
     NotificationKind.QUOTE_EXPIRED: "staff_quote_expired",
     NotificationKind.QUOTE_TAMPERED: "staff_quote_tampered",
+    NotificationKind.REVISED_OFFER_ANSWERED: "staff_revised_offer_answered",
 }
 MAX_QUOTED = 120
 # Customer messages reach staff by email at most once per quote in this window, all gathered
@@ -89,6 +90,9 @@ def describe(kind: NotificationKind, quote: Quote, context: dict[str, Any]) -> s
             return f"Quote {number} for {who} expired."
         case NotificationKind.QUOTE_TAMPERED:
             return f"The records of quote {number} for {who} were altered: conversion refused."
+        case NotificationKind.REVISED_OFFER_ANSWERED:
+            answer = str(context.get("status", "")).lower()
+            return f"The revised offer on quote {number} for {who} was {answer}."
 
 
 async def _owners(organization: Organization) -> list[tuple[str, str | None]]:

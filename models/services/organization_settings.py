@@ -21,6 +21,7 @@ from models.services.audit import Admin
 
 VALIDITY_DAYS = (1, 365)
 LINK_LIFETIME_DAYS = (1, 3650)
+REVISION_REPLY_DAYS = (1, 60)
 IMEI_LOOKUPS = (0, 10_000)
 ALL_PAYOUT_METHODS = [method.value for method in PayoutMethod]
 
@@ -34,6 +35,7 @@ FIELDS = {
     "auto_convert": "autoConvert",
     "link_lifetime_days": "linkLifetimeDays",
     "payout_methods": "payoutMethods",
+    "revision_reply_days": "revisionReplyDays",
 }
 
 
@@ -84,6 +86,8 @@ def _clean_one(name: str, value: Any, path: list[str]) -> Any:
         return _days(value, VALIDITY_DAYS, path)
     if name == "link_lifetime_days":
         return _days(value, LINK_LIFETIME_DAYS, path)
+    if name == "revision_reply_days":
+        return _days(value, REVISION_REPLY_DAYS, path)
     if name == "time_zone":
         zone = (value or "").strip()
         if zone not in time_zones():

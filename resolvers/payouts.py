@@ -1,0 +1,169 @@
+"""Payouts: approve (finance gate), settle with a reference, decline; store-credit balances."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graphql_api.context import Info
+from graphql_api.errors import UserError, attempt, forbidden, not_found, unauthenticated
+from graphql_api.ids import decode_id, from_cursor, page_size, to_cursor
+from graphql_api.loaders import columns, records
+from graphql_api.loaders_after import PayoutRecord, fresh_payout
+from graphql_api.permissions import staff_caller
+from graphql_api.types.common import PageInfo, money
+from graphql_api.types.enums import PayoutStatus
+from graphql_api.types.payout import Payout, StoreCredit
+from models.organization import Organization
+from models.payout import Payout as PayoutRow
+from models.payout_rules import FINANCE_ROLES
+from models.quote import Quote as QuoteRow
+from models.services import payouts
+
+
+@strawberry.type(description="The result of a payout action.")
+class PayoutPayload:
+    payout: Payout | None = strawberry.field(description="The payout after the action.")
+    user_errors: list[UserError] = strawberry.field(description="Why nothing changed, if so.")
+
+
+@strawberry.input(description="Which payout.")
+class ApprovePayoutInput:
+    payout_id: strawberry.ID = strawberry.field(description="The payout's ID.")
+
+
+@strawberry.input(description="Record a payment.")
+class SettlePayoutInput:
+    payout_id: strawberry.ID = strawberry.field(description="The payout's ID.")
+    reference: str | None = strawberry.field(
+        default=None,
+        description="The Stripe transfer id (tr_…) or the check number; optional for store credit.",
+    )
+
+
+@strawberry.input(description="Decline a payout.")
+class DeclinePayoutInput:
+    payout_id: strawberry.ID = strawberry.field(description="The payout's ID.")
+    reason: str = strawberry.field(description="Why, shown to the customer.")
+
+
+async def _payload(info: Info, result: object) -> PayoutPayload:
+    if isinstance(result, list):
+        return PayoutPayload(payout=None, user_errors=result)
+    assert isinstance(result, PayoutRow)
+    return PayoutPayload(payout=Payout.from_record(await fresh_payout(result.id)), user_errors=[])
+
+
+def _id(raw: strawberry.ID) -> int | None:
+    return decode_id(raw, "Payout")
+
+
+@strawberry.type
+class PayoutMutations:
+    @strawberry.mutation(
+        description="Finance (or owner/manager): approve a payout when the finance gate is on."
+    )
+    async def approve_payout(self, info: Info, input: ApprovePayoutInput) -> PayoutPayload:
+        if (pk := _id(input.payout_id)) is None:
+            return PayoutPayload(payout=None, user_errors=not_found(["input", "payoutId"]))
+        ctx = info.context
+        return await _payload(info, await attempt(payouts.approve_payout(ctx.deps, ctx.caller, pk)))
+
+    @strawberry.mutation(
+        description="Finance (or owner/manager): record the payment of what is due, with its reference. "
+        "A check or store credit is PAID at once; a Stripe transfer is PROCESSING until Stripe confirms it."
+    )
+    async def settle_payout(self, info: Info, input: SettlePayoutInput) -> PayoutPayload:
+        if (pk := _id(input.payout_id)) is None:
+            return PayoutPayload(payout=None, user_errors=not_found(["input", "payoutId"]))
+        ctx = info.context
+        return await _payload(
+            info, await attempt(payouts.settle_payout(ctx.deps, ctx.caller, pk, input.reference))
+        )
+
+    @strawberry.mutation(
+        description="Finance (or owner/manager): decline the whole payout, with a reason."
+    )
+    async def decline_payout(self, info: Info, input: DeclinePayoutInput) -> PayoutPayload:
+        if (pk := _id(input.payout_id)) is None:
+            return PayoutPayload(payout=None, user_errors=not_found(["input", "payoutId"]))
+        ctx = info.context
+        return await _payload(
+            info, await attempt(payouts.decline_payout(ctx.deps, ctx.caller, pk, input.reason))
+        )
+
+
+@strawberry.type
+class PayoutQueries:
+    @strawberry.field(
+        description="A customer's store-credit balance. Staff name the email; a quote link or a portal "
+        "session sees its own customer's balance (the email argument is ignored)."
+    )
+    async def store_credit(self, info: Info, email: str | None = None) -> StoreCredit | None:
+        caller = info.context.caller
+        if caller.is_staff and caller.organization_id is not None:
+            if not email:
+                return None
+            organization_id, address = caller.organization_id, email
+        elif caller.quote_id is not None:
+            quote = await QuoteRow.filter(id=caller.quote_id).first()
+            if quote is None or not quote.contact_email:
+                return None
+            organization_id, address = quote.organization_id, quote.contact_email
+        elif caller.customer_email is not None and caller.organization_id is not None:
+            organization_id, address = caller.organization_id, caller.customer_email
+        else:
+            raise unauthenticated("Sign in or use your quote link.")
+        organization = await Organization.get(id=organization_id)
+        balance = await payouts.store_credit_balance(organization_id, address)
+        shown = money(balance, organization.currency_code)
+        assert shown is not None
+        return StoreCredit(email=address.strip().lower(), balance=shown)
+
+
+@strawberry.type(description="An edge of a payout connection.")
+class PayoutEdge:
+    cursor: str = strawberry.field(description="Opaque; pass as `after`.")
+    node: Payout = strawberry.field(description="The payout.")
+
+
+@strawberry.type(description="A page of payouts, newest first.")
+class PayoutConnection:
+    edges: list[PayoutEdge] = strawberry.field(description="The payouts of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page is.")
+    total_count: int = strawberry.field(description="Payouts matching the filter.")
+
+
+@strawberry.type
+class PayoutListQueries:
+    @strawberry.field(
+        description="Finance (or owner/manager): the organization's payouts, newest first, "
+        "optionally of one status (e.g. PENDING: waiting for approval when the gate is on)."
+    )
+    async def payouts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: PayoutStatus | None = None,
+    ) -> PayoutConnection:
+        caller = staff_caller(info)
+        if caller.role not in FINANCE_ROLES:
+            raise forbidden("Payouts are for finance, managers and owners.")
+        size = page_size(first, default=50)
+        after_id = from_cursor(after)
+        query = PayoutRow.filter(organization_id=caller.organization_id)
+        if status is not None:
+            query = query.filter(status=status)
+        total = await query.count()
+        if after_id is not None:
+            query = query.filter(id__lt=after_id)
+        rows = await query.order_by("-id").limit(size + 1).values(*columns(PayoutRecord))
+        found = records(PayoutRecord, rows)
+        edges = [PayoutEdge(cursor=to_cursor(r.id), node=Payout.from_record(r)) for r in found[:size]]
+        return PayoutConnection(
+            edges=edges,
+            page_info=PageInfo.of(
+                [e.cursor for e in edges], has_next=len(found) > size, after=after_id
+            ),
+            total_count=total,
+        )
