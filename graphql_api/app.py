@@ -28,6 +28,7 @@ from graphql_api.context import Context
 from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
 from graphql_api.http import keys
+from graphql_api.gateway.persisted import PersistedQueries, persisted_get
 from graphql_api.gateway.revocation import closing_revoked_sockets
 from graphql_api.http.health import healthz, readyz_endpoint
 from graphql_api.http.metrics import metrics_endpoint
@@ -91,6 +92,7 @@ class GraphQLView(GraphQL[Context, None]):
             keys=settings.keyring(),
         )
         self.live = Live(broker)
+        self.persisted = PersistedQueries(settings)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         context = Context(
@@ -116,6 +118,13 @@ class GraphQLView(GraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         context.viewer = await authenticate(context.connection_params, self.settings.secret_key)
         return UNSET
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        return super().should_render_graphql_ide(request) and not persisted_get(request)
+
+    async def execute_single(self, **request: Any) -> Any:  # type: ignore[override]
+        """Persisted queries first: a request may name its document instead of sending it."""
+        return await self.persisted.execute(super().execute_single, **request)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "models.price_grid",
     "models.team",
     "models.audit",
+    "models.partners",
 ]
 
 

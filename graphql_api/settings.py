@@ -52,6 +52,12 @@ class Settings:
     log_level: str = "INFO"
     "OTLP/HTTP endpoint for traces (TRADEQUOTE_OTEL_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)."
     otel_endpoint: str | None = None
+    "Automatic persisted queries and trusted documents (TRADEQUOTE_PERSISTED_QUERIES, on)."
+    persisted_queries: bool = True
+    "Automatic persisted queries kept in the database before the least used are evicted."
+    apq_max_entries: int = 10000
+    "Webhooks to loopback, private, link-local addresses (TRADEQUOTE_WEBHOOK_ALLOW_PRIVATE)."
+    webhook_allow_private: bool = True
 
     @property
     def production(self) -> bool:
@@ -118,6 +124,10 @@ class Settings:
                 environ.get("TRADEQUOTE_OTEL_ENDPOINT")
                 or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
                 or None
+            ),
+            persisted_queries=_flag(environ, "TRADEQUOTE_PERSISTED_QUERIES", default=True),
+            webhook_allow_private=_flag(
+                environ, "TRADEQUOTE_WEBHOOK_ALLOW_PRIVATE", default=env != "production"
             ),
         )
 
