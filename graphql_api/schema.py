@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext as OperationContext
 
 from graphql_api.errors import unauthenticated
+from graphql_api.gateway.scopes import PartnerScopes
 from graphql_api.http.operations import ObserveOperations, report_errors
 from graphql_api.http.tracing import tracing_extension
 from graphql_api.live import ExecutionContext, LoadersPerOperation
@@ -44,6 +45,7 @@ from resolvers.notifications import (
     NotificationSubscriptions,
 )
 from resolvers.organization import OrganizationQueries
+from resolvers.partners import PartnerMutations, PartnerQueries
 from resolvers.portal import PortalMutations
 from resolvers.quotes import QuoteQueries
 from resolvers.requests import RequestMutations
@@ -66,6 +68,7 @@ Query = merge_types(
         TeamQueries,
         TokenQueries,
         AuditQueries,
+        PartnerQueries,
     ),
 )
 Mutation = merge_types(
@@ -86,6 +89,7 @@ Mutation = merge_types(
         TokenMutations,
         LinkMutations,
         SettingsMutations,
+        PartnerMutations,
     ),
 )
 Subscription = merge_types("Subscription", (QuoteSubscriptions, NotificationSubscriptions))
@@ -143,6 +147,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             tracing_extension,  # first: its span covers the others
             Authentication,
+            PartnerScopes,
             LoadersPerOperation,
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
