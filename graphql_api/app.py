@@ -28,7 +28,7 @@ from graphql_api.context import Context
 from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
 from graphql_api.http import keys
-from graphql_api.gateway.persisted import PersistedQueries, persisted_get
+from graphql_api.gateway.persisted import PersistedQueries, persisted_get, refuse_partner
 from graphql_api.gateway.revocation import closing_revoked_sockets
 from graphql_api.http.health import healthz, readyz_endpoint
 from graphql_api.http.metrics import metrics_endpoint
@@ -116,7 +116,9 @@ class GraphQLView(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        context.viewer = await authenticate(context.connection_params, self.settings.secret_key)
+        context.viewer = refuse_partner(
+            await authenticate(context.connection_params, self.settings.secret_key)
+        )
         return UNSET
 
     def should_render_graphql_ide(self, request: Any) -> bool:

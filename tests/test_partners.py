@@ -3,6 +3,7 @@ run by `documentId` with a key; free-form documents refused; scopes enforced."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from graphql_api.auth import issue_token
 from models.organization import TokenKind
 from models.negotiation import StaffRole
 from tests.client import Api, Org
+from tests.live import ws_connect
 from tests.server import cli, environment
 
 PARTNER_QUOTES = "query PartnerQuotes { quotes(first: 5) { totalCount edges { node { id status } } } }"
@@ -151,3 +153,11 @@ def test_api_keys_from_the_command_line(database: str, tmp_path: Path, org_slug:
 @pytest.fixture
 def org_slug(org: Org) -> str:
     return org.slug
+
+
+async def test_a_partner_key_cannot_open_a_websocket(live_url: str, api: Api, org: Org) -> None:
+    token = await create_key(api, org, ["QUOTES_READ"])
+    async with ws_connect(live_url, init=False) as client:
+        with contextlib.suppress(AssertionError):
+            await client.init(token)
+        assert (await client.close_code())[0] == 4403

@@ -12,7 +12,8 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,10 +25,17 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from graphql_api.ids import decode_id
+from graphql_api.mail.layout import Branding
+from graphql_api.mail.templates import render_email
 from graphql_api.settings import Settings
 from graphql_api.webhooks.sender import RetryPolicy, WebhookSender
+from models.organization import Organization
+from models.outbox import OutboxEmail
 from models.partners import DeliveryStatus, WebhookDelivery
+from models.quote import Quote
 from models.sealing import from_b64url
+from models.services.lifecycle import expire_due_quotes
 from tests import documents as doc
 from tests.client import Api, Org
 from tests.flow import accepted, respond, submitted
@@ -286,3 +294,56 @@ async def test_production_refuses_private_addresses(app: Any, api: Api, org: Org
     assert receiver.received == []
     log = (await api(DELIVERIES, {"id": endpoint_id}, org.owner_token))["webhookDeliveries"]
     assert "private" in log[-1]["attempts"][0]["error"]
+
+
+UPDATE_ENDPOINT = """
+mutation Update($input: UpdateWebhookEndpointInput!) {
+  updateWebhookEndpoint(input: $input) { endpoint { enabled disabledReason } userErrors { code } }
+}
+"""
+ENDPOINTS = "query { webhookEndpoints { id enabled disabledReason events } }"
+
+
+async def test_expiry_is_an_event_too(app: Any, api: Api, org: Org) -> None:
+    async with receiving(Receiver(free_port())) as receiver:
+        await endpoint(api, org, receiver.url)
+        quote, _ = await submitted(api, org)
+        now = datetime.now(UTC)
+        await Quote.filter(id=decode_id(quote["id"], "Quote")).update(expires_at=now - timedelta(minutes=1))
+        assert await expire_due_quotes(app.state.deps, now=now) >= 1
+        await drain(sender(app), org)
+    expired = receiver.bodies()[-1]
+    assert expired["type"] == "quote.expired"
+    assert expired["data"]["quote"] == {**expired["data"]["quote"], "id": quote["id"], "status": "EXPIRED"}
+    assert expired["data"]["message"]["author"] == "SYSTEM"
+
+
+async def test_an_endpoint_failing_for_a_day_is_disabled_its_owners_told_and_nothing_lost(
+    app: Any, api: Api, org: Org
+) -> None:
+    receiver = Receiver(free_port())  # nothing listens
+    endpoint_id, secret = await endpoint(api, org, receiver.url)
+    quote, _ = await submitted(api, org)
+    give_up = WebhookSender(
+        app.state.settings, app.state.deps.keys, policy=replace(FAST, max_attempts=2)
+    )
+    for _ in range(3):
+        await give_up.run_once()
+        await asyncio.sleep(0.25)
+    (listed,) = [e for e in (await api(ENDPOINTS, token=org.owner_token))["webhookEndpoints"] if e["id"] == endpoint_id]
+    assert listed["enabled"] is False and "failed for a day" in listed["disabledReason"]
+    log = (await api(DELIVERIES, {"id": endpoint_id}, org.owner_token))["webhookDeliveries"]
+    assert [d["status"] for d in log] == ["PENDING", "FAILED"]  # the next one waits, not lost
+    email = await OutboxEmail.get(organization_id=org.id, template="staff_webhook_disabled")
+    organization = await Organization.get(id=org.id)
+    rendered = render_email(email.template, email.context, Branding.of(organization, organization.name))
+    assert receiver.url in rendered.text and "disabled" in rendered.subject
+
+    enabled = await api(UPDATE_ENDPOINT, {"input": {"id": endpoint_id, "enabled": True}}, org.owner_token)
+    assert enabled["updateWebhookEndpoint"]["endpoint"] == {"enabled": True, "disabledReason": None}
+    again = await api(REDELIVER, {"input": {"id": log[-1]["id"]}}, org.owner_token)
+    assert again["redeliverWebhook"]["userErrors"] == []
+    async with receiving(receiver):
+        await drain(sender(app), org)
+    assert sorted(e["type"] for e in receiver.bodies()) == ["message.posted", "quote.submitted"]
+    assert all(Webhook(secret).verify(body, headers) for headers, body in receiver.received)

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
@@ -182,3 +183,12 @@ def persisted_get(request: Any) -> bool:
     """A GET that names a persisted document (not a browser asking for GraphiQL)."""
     params = request.query_params
     return "extensions" in params or "documentId" in params
+
+
+def refuse_partner(viewer: Viewer) -> Viewer:
+    """API keys run trusted documents over HTTP only: their WebSocket connections are refused."""
+    if viewer.kind is ViewerKind.PARTNER:
+        raise ConnectionRejectionError(
+            {"message": "API keys run trusted documents over HTTP", "code": "PERSISTED_QUERY_REQUIRED"}
+        )
+    return viewer
