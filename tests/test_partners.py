@@ -161,3 +161,16 @@ async def test_a_partner_key_cannot_open_a_websocket(live_url: str, api: Api, or
         with contextlib.suppress(AssertionError):
             await client.init(token)
         assert (await client.close_code())[0] == 4403
+
+
+def test_the_readme_partner_documents_run_against_the_schema() -> None:
+    from graphql import parse, validate
+
+    from graphql_api.schema import schema
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Partners: persisted queries, API keys, webhooks", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```graphql\n")[1:]
+    assert len(blocks) == 2
+    for block in blocks:
+        assert validate(schema._schema, parse(block.split("```", 1)[0])) == []
