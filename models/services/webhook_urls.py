@@ -10,6 +10,9 @@ import socket
 from urllib.parse import urlsplit
 
 
+RESOLVE_SECONDS = 3.0
+
+
 class UnsafeUrl(ValueError):
     """The URL may not receive webhooks; the message says why."""
 
@@ -43,10 +46,11 @@ async def check_url(url: str, *, allow_private: bool) -> None:
     if allow_private:
         return
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, port, type=socket.SOCK_STREAM
+        infos = await asyncio.wait_for(
+            asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM),
+            RESOLVE_SECONDS,
         )
-    except socket.gaierror as error:
+    except (socket.gaierror, TimeoutError) as error:
         raise UnsafeUrl(f"{host} does not resolve") from error
     addresses = {str(info[4][0]) for info in infos}
     if not addresses or not all(public_address(address) for address in addresses):
