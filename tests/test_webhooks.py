@@ -347,3 +347,20 @@ async def test_an_endpoint_failing_for_a_day_is_disabled_its_owners_told_and_not
         await drain(sender(app), org)
     assert sorted(e["type"] for e in receiver.bodies()) == ["message.posted", "quote.submitted"]
     assert all(Webhook(secret).verify(body, headers) for headers, body in receiver.received)
+
+
+async def test_the_delivery_log_takes_the_same_statements_for_few_and_many(app: Any, api: Api, org: Org) -> None:
+    from tests.test_thread_view import count_statements
+
+    endpoint_id, _ = await endpoint(api, org, f"http://127.0.0.1:{free_port()}/hooks")
+    await submitted(api, org)
+    with count_statements() as few:
+        small = (await api(DELIVERIES, {"id": endpoint_id}, org.owner_token))["webhookDeliveries"]
+    for _ in range(3):
+        await submitted(api, org)
+    await sender(app).run_once()
+    with count_statements() as many:
+        large = (await api(DELIVERIES, {"id": endpoint_id}, org.owner_token))["webhookDeliveries"]
+    assert len(small) == 2 and len(large) == 8
+    assert len(few.statements) == len(many.statements) <= 8, many.statements
+    await WebhookDelivery.filter(endpoint__organization_id=org.id).delete()
