@@ -226,7 +226,8 @@ async def _touch(row: AccessToken, now: datetime) -> None:
         changes["expires_at"] = session_expiry(row.created_at, now)
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_INTERVAL)
     try:
-        if await AccessToken.filter(stale, id=row.id).update(**changes) and row.kind is TokenKind.STAFF:
+        touched = await AccessToken.filter(stale, id=row.id).update(**changes)
+        if touched and row.kind is TokenKind.STAFF:
             await StaffMember.filter(id=row.staff_id).update(last_active_at=now)
     except Exception:  # bookkeeping must never refuse a valid token
         log.exception("recording the use of token %s failed", row.id)

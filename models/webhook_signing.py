@@ -35,4 +35,5 @@ def signature_header(secret: str, keys: Keyring, webhook_id: str, timestamp: int
 
 def public_key(keys: Keyring) -> str:
     """The current Ed25519 public key in the specification's `whpk_` form."""
-    return PUBLIC_KEY_PREFIX + base64.b64encode(raw_public(keys.current.public_key())).decode("ascii")
+    raw = raw_public(keys.current.public_key())
+    return PUBLIC_KEY_PREFIX + base64.b64encode(raw).decode("ascii")

@@ -144,6 +144,8 @@ def add_commands(commands: Any) -> None:
     revoke = actions.add_parser("revoke", help="revoke a key by the id `list` shows")
     revoke.add_argument("--id", type=int, required=True)
     for parser in (create, listing, revoke):
-        parser.add_argument("--organization", "--org", required=True, help="the organization's slug")
+        parser.add_argument(
+            "--organization", "--org", required=True, help="the organization's slug"
+        )
         parser.add_argument("--json", action="store_true", help="print JSON")
     keys.set_defaults(func=cmd_api_keys)

@@ -127,7 +127,8 @@ class PersistedQueries:
         return replace(data, query=found.body)
 
     async def _trusted_text(self, query: str | None) -> None:
-        if query is None or await self._lookup(documents.sha256_hex(query), trusted_only=True) is None:
+        digest = documents.sha256_hex(query) if query is not None else None
+        if digest is None or await self._lookup(digest, trusted_only=True) is None:
             raise PersistedQueryError(
                 "API keys run trusted documents only: send a documentId", "PERSISTED_QUERY_REQUIRED"
             )
@@ -189,6 +190,9 @@ def refuse_partner(viewer: Viewer) -> Viewer:
     """API keys run trusted documents over HTTP only: their WebSocket connections are refused."""
     if viewer.kind is ViewerKind.PARTNER:
         raise ConnectionRejectionError(
-            {"message": "API keys run trusted documents over HTTP", "code": "PERSISTED_QUERY_REQUIRED"}
+            {
+                "message": "API keys run trusted documents over HTTP",
+                "code": "PERSISTED_QUERY_REQUIRED",
+            }
         )
     return viewer

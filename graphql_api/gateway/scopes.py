@@ -22,7 +22,9 @@ from graphql_api.auth import ViewerKind
 from models.partners import Scope
 
 "Root fields any key may use."
-OPEN = frozenset({"__typename", "viewer", "organization", "consentText", "verifySignature", "verifyEvidence"})
+OPEN = frozenset(
+    {"__typename", "viewer", "organization", "consentText", "verifySignature", "verifyEvidence"}
+)
 REQUIRED: dict[str, Scope] = {
     **dict.fromkeys(
         ("quote", "quotes", "thread", "node", "engagement", "engagementSummary", "quoteEvidence",
@@ -61,12 +63,15 @@ def root_fields(document: DocumentNode, operation: OperationDefinitionNode) -> I
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 if name in fragments and name not in seen:
-                    yield from walk(fragments[name].selection_set, seen | {name})  # type: ignore[attr-defined]
+                    fragment = fragments[name].selection_set  # type: ignore[attr-defined]
+                    yield from walk(fragment, seen | {name})
 
     yield from walk(operation.selection_set, frozenset())
 
 
-def refusal(scopes: frozenset[str], document: DocumentNode, operation_name: str | None) -> GraphQLError | None:
+def refusal(
+    scopes: frozenset[str], document: DocumentNode, operation_name: str | None
+) -> GraphQLError | None:
     """Why a key with `scopes` may not run the operation, or None."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:

@@ -29,7 +29,13 @@ from graphql_api.settings import Settings
 from models.negotiation import StaffRole
 from models.organization import Organization, StaffMember
 from models.outbox import enqueue_email
-from models.partners import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from models.partners import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from models.sealing import Keyring
 from models.services.webhook_urls import UnsafeUrl, check_url
 from models.webhook_signing import signature_header
@@ -67,7 +73,9 @@ def utcnow() -> datetime:
 class WebhookSender:
     """Delivers due webhook deliveries. Any number of senders may run against one database."""
 
-    def __init__(self, settings: Settings, keys: Keyring, *, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, settings: Settings, keys: Keyring, *, policy: RetryPolicy | None = None
+    ) -> None:
         self.settings = settings
         self.keys = keys
         self.policy = policy or RetryPolicy()
@@ -100,7 +108,9 @@ class WebhookSender:
             except TimeoutError:
                 pass
 
-    async def _claim(self, limit: int) -> list[tuple[WebhookDelivery, WebhookEndpoint, WebhookEvent]]:
+    async def _claim(
+        self, limit: int
+    ) -> list[tuple[WebhookDelivery, WebhookEndpoint, WebhookEvent]]:
         now = utcnow()
         async with in_transaction() as connection:
             rows = list(
@@ -135,14 +145,19 @@ class WebhookSender:
                 .using_db(connection)
                 .update(attempts=F("attempts") + 1, next_attempt_at=lease_until)
             )
-        endpoints = {e.id: e for e in await WebhookEndpoint.filter(id__in={r.endpoint_id for r in rows})}
+        endpoint_ids = {row.endpoint_id for row in rows}
+        endpoints = {e.id: e for e in await WebhookEndpoint.filter(id__in=endpoint_ids)}
         events = {e.id: e for e in await WebhookEvent.filter(id__in={r.event_id for r in rows})}
         for row in rows:
             row.attempts += 1
         return [(row, endpoints[row.endpoint_id], events[row.event_id]) for row in rows]
 
     async def _attempt(
-        self, client: httpx.AsyncClient, row: WebhookDelivery, endpoint: WebhookEndpoint, event: WebhookEvent
+        self,
+        client: httpx.AsyncClient,
+        row: WebhookDelivery,
+        endpoint: WebhookEndpoint,
+        event: WebhookEvent,
     ) -> bool:
         started = time.monotonic()
         status: int | None = None

@@ -53,7 +53,8 @@ def parse_manifest(raw: str) -> list[tuple[str, str]]:
         for index, operation in enumerate(operations):
             if not isinstance(operation, dict) or not isinstance(operation.get("body"), str):
                 raise ManifestError(f"operations[{index}] has no `body` text")
-            pairs.append((str(operation.get("id") or sha256_hex(operation["body"])), operation["body"]))
+            body = operation["body"]
+            pairs.append((str(operation.get("id") or sha256_hex(body)), body))
         return pairs
     pairs = []
     for key, text in data.items():

@@ -106,7 +106,9 @@ async def enqueue(quote: Quote, message: ThreadMessage, status_from: str, now: d
     endpoints = await WebhookEndpoint.filter(
         organization_id=quote.organization_id, enabled=True
     ).values("id", "events")
-    targets = [row["id"] for row in endpoints if not row["events"] or event_type.value in row["events"]]
+    targets = [
+        row["id"] for row in endpoints if not row["events"] or event_type.value in row["events"]
+    ]
     if not targets:
         return
     data: dict[str, Any] = {
@@ -220,7 +222,11 @@ async def deliveries(
     """The endpoint's latest deliveries, newest first, with their events and attempts (three
     statements whatever the number)."""
     row = await _endpoint(_require(caller), endpoint_id)
-    rows = await WebhookDelivery.filter(endpoint_id=row.id).order_by("-id").limit(max(1, min(limit, 100)))
+    rows = (
+        await WebhookDelivery.filter(endpoint_id=row.id)
+        .order_by("-id")
+        .limit(max(1, min(limit, 100)))
+    )
     events = {e.id: e for e in await WebhookEvent.filter(id__in=[d.event_id for d in rows])}
     attempts: dict[int, list[WebhookAttempt]] = {d.id: [] for d in rows}
     for attempt in await WebhookAttempt.filter(delivery_id__in=list(attempts)).order_by("id"):
@@ -242,7 +248,9 @@ async def redeliver(caller: Caller, delivery_id: int | None, now: datetime) -> W
     if original is None:
         raise DomainError(ErrorCode.NOT_FOUND, "no such delivery", ["input", "id"])
     if original.status is DeliveryStatus.PENDING:
-        raise DomainError(ErrorCode.INVALID_STATE, "this delivery is still being tried", ["input", "id"])
+        raise DomainError(
+            ErrorCode.INVALID_STATE, "this delivery is still being tried", ["input", "id"]
+        )
     return await WebhookDelivery.create(
         endpoint_id=original.endpoint_id, event_id=original.event_id, quote_id=original.quote_id,
         next_attempt_at=now, created_at=now,
@@ -257,7 +265,10 @@ async def ping(caller: Caller, endpoint_id: int | None, now: datetime) -> Webhoo
     async with in_transaction():
         event = await _write(
             row.organization_id, WebhookEventType.PING, None,
-            {"endpoint": {"id": _global("WebhookEndpoint", row.id)}, "organization": {"slug": organization.slug}},
+            {
+                "endpoint": {"id": _global("WebhookEndpoint", row.id)},
+                "organization": {"slug": organization.slug},
+            },
             [row.id], now,
         )  # fmt: skip
         return await WebhookDelivery.get(event_id=event.id)
