@@ -51,7 +51,7 @@ mutation Create($input: CreateWebhookEndpointInput!) {
 DELIVERIES = """
 query Deliveries($id: ID!) {
   webhookDeliveries(endpointId: $id) {
-    id eventId eventType status attemptCount attempts { statusCode error }
+    id eventId eventType status attemptCount attempts { statusCode error responseExcerpt }
   }
 }
 """
@@ -231,6 +231,7 @@ async def test_a_receiver_that_is_down_gets_every_event_once_it_is_back(app: Any
     log = (await api(DELIVERIES, {"id": endpoint_id}, org.owner_token))["webhookDeliveries"]
     assert [d["status"] for d in log] == ["DELIVERED"] * 3
     assert log[-1]["attempts"][-1]["statusCode"] == 200
+    assert log[-1]["attempts"][-1]["responseExcerpt"] == "ok"
 
     # redelivery sends the same event again (same webhook-id); a ping reaches the endpoint too
     again = await api(REDELIVER, {"input": {"id": log[-1]["id"]}}, org.owner_token)
