@@ -435,10 +435,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "sign_in_url": "https://tq.example/graphql",
     },
     "staff_sign_in_code": {"code": "246810", "expires_minutes": 10, "staff_name": "Sam"},
+    "staff_webhook_disabled": {
+        "url": "https://partner.example/hooks", "reason": "failed for a day: HTTP 503",
+        "staff_name": "Olivia <Owner>",
+    },  # fmt: skip
 }
-"Emails carrying a code instead of a quote: the code is what they must show."
-CODES = {"portal_code": "123456", "staff_invitation": "654321", "staff_sign_in_code": "246810"}
-TEAM = {"staff_invitation", "staff_sign_in_code"}
+"Emails carrying a code (or an endpoint) instead of a quote: what they must show."
+CODES = {
+    "portal_code": "123456", "staff_invitation": "654321", "staff_sign_in_code": "246810",
+    "staff_webhook_disabled": "https://partner.example/hooks",
+}  # fmt: skip
+TEAM = {"staff_invitation", "staff_sign_in_code", "staff_webhook_disabled"}
 COMMON = {"quote_id": 1, "quote_number": "Q-7", "organization_name": "Acme"}
 
 
