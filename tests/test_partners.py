@@ -174,3 +174,27 @@ def test_the_readme_partner_documents_run_against_the_schema() -> None:
     assert len(blocks) == 2
     for block in blocks:
         assert validate(schema._schema, parse(block.split("```", 1)[0])) == []
+
+
+HOOKS = "query Hooks { webhookEndpoints { id url } }"
+ADD_HOOK = """
+mutation AddHook($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) { endpoint { id url } secret userErrors { code field } }
+}
+"""
+
+
+async def test_webhooks_manage_lets_a_key_register_endpoints(api: Api, org: Org, database: str, tmp_path: Path) -> None:
+    manifest = tmp_path / "hooks.json"
+    manifest.write_text(json.dumps({"hooks": HOOKS, "add-hook": ADD_HOOK}))
+    cli(["documents", "import", "--client", "shop-system", str(manifest)], environment(database, tmp_path), tmp_path)
+    manager = await create_key(api, org, ["WEBHOOKS_MANAGE"])
+    reader = await create_key(api, org, ["QUOTES_READ"])
+    variables = {"input": {"url": "https://shop.example/hooks"}}
+    added = await by_document(api, "add-hook", manager, variables)
+    assert added["data"]["createWebhookEndpoint"]["userErrors"] == []
+    assert added["data"]["createWebhookEndpoint"]["secret"].startswith("whsec_")
+    listed = await by_document(api, "hooks", manager)
+    assert [e["url"] for e in listed["data"]["webhookEndpoints"]] == ["https://shop.example/hooks"]
+    refused = await by_document(api, "hooks", reader)
+    assert refused["errors"][0]["extensions"] == {"code": "FORBIDDEN", "scope": "webhooks:manage"}
