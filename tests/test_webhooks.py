@@ -217,6 +217,9 @@ async def test_a_receiver_that_is_down_gets_every_event_once_it_is_back(app: Any
     await webhooks.run_once()
     log = (await api(DELIVERIES, {"id": endpoint_id}, org.owner_token))["webhookDeliveries"]
     assert [d["status"] for d in log] == ["PENDING", "PENDING", "PENDING"]
+    metrics = (await api.client.get("/metrics")).text
+    waiting = next(line for line in metrics.splitlines() if line.startswith("tradequote_webhook_pending_deliveries "))
+    assert float(waiting.split()[1]) >= 3
     first = log[-1]
     assert first["attemptCount"] == 2 and all(a["error"] and a["statusCode"] is None for a in first["attempts"])
     # the later events wait behind the first: order per quote

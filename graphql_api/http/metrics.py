@@ -27,6 +27,7 @@ from tortoise import connections
 
 from graphql_api.live import Live
 from models.outbox import OutboxEmail, OutboxStatus
+from models.partners import DeliveryStatus, WebhookDelivery
 
 log = logging.getLogger("tradequote.metrics")
 
@@ -74,6 +75,16 @@ OUTBOX_OLDEST = Gauge(
 )
 OUTBOX_FAILED = Gauge(
     "tradequote_outbox_failed_emails", "Emails the outbox gave up on after every retry."
+)
+WEBHOOKS_PENDING = Gauge(
+    "tradequote_webhook_pending_deliveries", "Webhook deliveries waiting or being retried."
+)
+WEBHOOKS_OLDEST = Gauge(
+    "tradequote_webhook_oldest_pending_age_seconds",
+    "Age of the oldest webhook delivery waiting (0 when none waits).",
+)
+WEBHOOKS_FAILED = Gauge(
+    "tradequote_webhook_failed_deliveries", "Webhook deliveries given up on after a day."
 )
 DATABASE_UP = Gauge(
     "tradequote_database_up", "1 when the last scrape could query the database, else 0."
@@ -130,6 +141,12 @@ async def _read_outbox() -> None:
     age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0  # type: ignore[operator]
     OUTBOX_OLDEST.set(max(0.0, age))
     OUTBOX_FAILED.set(await OutboxEmail.filter(status=OutboxStatus.FAILED).count())
+    waiting = WebhookDelivery.filter(status=DeliveryStatus.PENDING)
+    WEBHOOKS_PENDING.set(await waiting.count())
+    first = await waiting.order_by("created_at").first().values_list("created_at", flat=True)
+    age = (datetime.now(UTC) - first).total_seconds() if first else 0.0  # type: ignore[operator]
+    WEBHOOKS_OLDEST.set(max(0.0, age))
+    WEBHOOKS_FAILED.set(await WebhookDelivery.filter(status=DeliveryStatus.FAILED).count())
 
 
 def _read_pool() -> None:
