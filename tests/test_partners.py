@@ -198,3 +198,19 @@ async def test_webhooks_manage_lets_a_key_register_endpoints(api: Api, org: Org,
     assert [e["url"] for e in listed["data"]["webhookEndpoints"]] == ["https://shop.example/hooks"]
     refused = await by_document(api, "hooks", reader)
     assert refused["errors"][0]["extensions"] == {"code": "FORBIDDEN", "scope": "webhooks:manage"}
+
+
+def test_documents_are_listed_and_removed_from_the_command_line(database: str, tmp_path: Path) -> None:
+    manifest = tmp_path / "pos.json"
+    manifest.write_text(json.dumps({"pos-viewer": "query PosViewer { viewer { kind } }"}))
+    env = environment(database, tmp_path)
+    (added,) = json.loads(cli(["documents", "import", "--client", "pos", str(manifest), "--json"], env, tmp_path))
+    assert added["added"] is True and added["documentId"].startswith("sha256:")
+    (again,) = json.loads(cli(["documents", "import", "--client", "pos", str(manifest), "--json"], env, tmp_path))
+    assert again["added"] is False  # importing the same manifest twice adds nothing
+    listed = json.loads(cli(["documents", "list", "--client", "pos", "--json"], env, tmp_path))
+    assert [(row["id"], row["documentId"]) for row in listed] == [("pos-viewer", added["documentId"])]
+    cli(["documents", "remove", "--client", "pos", added["documentId"]], env, tmp_path)
+    assert json.loads(cli(["documents", "list", "--client", "pos", "--json"], env, tmp_path)) == []
+    with pytest.raises(AssertionError, match="no such trusted document"):
+        cli(["documents", "remove", "--client", "pos", added["documentId"]], env, tmp_path)
