@@ -22,6 +22,7 @@ from graphql_api.types.partners import (
 from models.negotiation import StaffRole
 from models.partners import DeliveryStatus
 from models.partners import WebhookAttempt as AttemptRow
+from models.partners import WebhookEndpoint as EndpointRow
 from models.partners import WebhookDelivery as DeliveryRow
 from models.partners import WebhookEvent as EventRow
 from models.services import api_keys, webhooks
@@ -180,12 +181,7 @@ class PartnerMutations:
                 input.description, info.context.settings.webhook_allow_private, datetime.now(UTC),
             )  # fmt: skip
         )
-        if isinstance(result, list):
-            return WebhookEndpointPayload(endpoint=None, secret=None, public_key=None, user_errors=result)
-        return WebhookEndpointPayload(
-            endpoint=WebhookEndpoint.from_row(result), secret=result.secret,
-            public_key=public_key(info.context.deps.keys), user_errors=[],
-        )  # fmt: skip
+        return _endpoint_payload(info, result, show_secret=True)
 
     @strawberry.mutation(description="OWNER, MANAGER (or `webhooks:manage`): change, disable or enable an endpoint.")
     async def update_webhook_endpoint(
@@ -198,23 +194,14 @@ class PartnerMutations:
                 enabled=input.enabled, allow_private=info.context.settings.webhook_allow_private,
             )  # fmt: skip
         )
-        if isinstance(result, list):
-            return WebhookEndpointPayload(endpoint=None, secret=None, public_key=None, user_errors=result)
-        return WebhookEndpointPayload(
-            endpoint=WebhookEndpoint.from_row(result), secret=None,
-            public_key=public_key(info.context.deps.keys), user_errors=[],
-        )  # fmt: skip
+        return _endpoint_payload(info, result)
 
     @strawberry.mutation(description="OWNER, MANAGER (or `webhooks:manage`): delete an endpoint and what it was owed.")
     async def delete_webhook_endpoint(
         self, info: Info, input: WebhookEndpointInput
     ) -> WebhookEndpointPayload:
         result = await attempt(webhooks.delete_endpoint(staff_caller(info), _endpoint_id(input.id)))
-        if isinstance(result, list):
-            return WebhookEndpointPayload(endpoint=None, secret=None, public_key=None, user_errors=result)
-        return WebhookEndpointPayload(
-            endpoint=WebhookEndpoint.from_row(result), secret=None, public_key=None, user_errors=[]
-        )
+        return _endpoint_payload(info, result)
 
     @strawberry.mutation(description="OWNER, MANAGER (or `webhooks:manage`): send a delivered or failed event again (same webhook-id).")
     async def redeliver_webhook(self, info: Info, input: RedeliverWebhookInput) -> WebhookDeliveryPayload:
@@ -225,6 +212,20 @@ class PartnerMutations:
     @strawberry.mutation(description="OWNER, MANAGER (or `webhooks:manage`): queue a `webhook.ping` event to test an endpoint.")
     async def send_webhook_ping(self, info: Info, input: WebhookEndpointInput) -> WebhookDeliveryPayload:
         return await _queued(webhooks.ping(staff_caller(info), _endpoint_id(input.id), datetime.now(UTC)))
+
+
+def _endpoint_payload(
+    info: Info, result: EndpointRow | list[UserError], *, show_secret: bool = False
+) -> WebhookEndpointPayload:
+    """The endpoint (its secret only when just created), or why nothing changed."""
+    if isinstance(result, list):
+        return WebhookEndpointPayload(endpoint=None, secret=None, public_key=None, user_errors=result)
+    return WebhookEndpointPayload(
+        endpoint=WebhookEndpoint.from_row(result),
+        secret=result.secret if show_secret else None,
+        public_key=public_key(info.context.deps.keys),
+        user_errors=[],
+    )
 
 
 async def _queued(action: object) -> WebhookDeliveryPayload:
