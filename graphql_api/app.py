@@ -27,6 +27,7 @@ from graphql_api.checks import check_settings
 from graphql_api.context import Context
 from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
+from graphql_api.gateway.persisted import PersistedQueries, persisted_get, refuse_partner
 from graphql_api.gateway.revocation import closing_revoked_sockets
 from graphql_api.http import keys, stripe_webhook, uploads
 from graphql_api.http.health import healthz, readyz_endpoint
@@ -102,6 +103,7 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             labels=label_provider(settings),
         )
         self.live = Live(broker)
+        self.persisted = PersistedQueries(settings)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         context = Context(
@@ -135,12 +137,21 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        context.viewer = await limit_failed_ws_auth(
-            self.settings.limits,
-            context.client_ip,
-            lambda: authenticate(context.connection_params, self.settings.secret_key),
+        context.viewer = refuse_partner(
+            await limit_failed_ws_auth(
+                self.settings.limits,
+                context.client_ip,
+                lambda: authenticate(context.connection_params, self.settings.secret_key),
+            )
         )
         return UNSET
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        return super().should_render_graphql_ide(request) and not persisted_get(request)
+
+    async def execute_single(self, **request: Any) -> Any:  # type: ignore[override]
+        """Persisted queries first: a request may name its document instead of sending it."""
+        return await self.persisted.execute(super().execute_single, **request)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

@@ -71,6 +71,8 @@ class Viewer:
     customer_email: str | None = None
     "The stored token that made the request (staff, portal, partner), for signing out."
     token_id: int | None = None
+    "PARTNER: the scopes of its key (models.partners.Scope values)."
+    scopes: frozenset[str] = frozenset()
 
     def caller(self, client_ip: str | None = None, user_agent: str | None = None) -> Caller:
         return Caller(
@@ -191,7 +193,27 @@ async def _stored_viewer(token: str) -> Viewer:
             customer_email=row.customer_email,
             token_id=row.id,
         )
-    return Viewer(kind=ViewerKind.PARTNER, organization_id=row.organization_id, token_id=row.id)
+    return await _partner_viewer(row, now)
+
+
+async def _partner_viewer(row: AccessToken, now: datetime) -> Viewer:
+    """A partner key acts for the owner who created it (named by the key), within its scopes;
+    it stops when that owner is deactivated."""
+    staff = None
+    if row.staff_id is not None:
+        staff = await StaffMember.get_or_none(id=row.staff_id, active=True)
+        if staff is None:
+            raise BadToken("this token was revoked", TokenReason.TOKEN_REVOKED)
+        await _touch(row, now)
+    return Viewer(
+        kind=ViewerKind.PARTNER,
+        organization_id=row.organization_id,
+        staff_id=staff.id if staff else None,
+        staff_name=row.label if staff else None,
+        role=staff.role if staff else None,
+        token_id=row.id,
+        scopes=frozenset(row.scopes or ()),
+    )
 
 
 async def _touch(row: AccessToken, now: datetime) -> None:
@@ -204,7 +226,8 @@ async def _touch(row: AccessToken, now: datetime) -> None:
         changes["expires_at"] = session_expiry(row.created_at, now)
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_INTERVAL)
     try:
-        if await AccessToken.filter(stale, id=row.id).update(**changes):
+        touched = await AccessToken.filter(stale, id=row.id).update(**changes)
+        if touched and row.kind is TokenKind.STAFF:
             await StaffMember.filter(id=row.staff_id).update(last_active_at=now)
     except Exception:  # bookkeeping must never refuse a valid token
         log.exception("recording the use of token %s failed", row.id)

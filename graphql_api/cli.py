@@ -228,6 +228,9 @@ def parser() -> argparse.ArgumentParser:
     from graphql_api.commands.team import add_commands as add_team_commands
 
     add_team_commands(commands)
+    from graphql_api.commands.partners import add_commands as add_partner_commands
+
+    add_partner_commands(commands)
 
     export = commands.add_parser("export-schema", help="write the SDL")
     export.add_argument("path", nargs="?", default="schema.graphql")

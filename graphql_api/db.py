@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "models.payout",
     "models.inventory",
     "models.revised_offer",
+    "models.partners",
 ]
 
 

@@ -1,5 +1,5 @@
-"""Background work every replica runs safely: the outbox sender, the expiry sweeper, and the
-retries of pending external IMEI checks."""
+"""Background work every replica runs safely: the outbox senders (email, webhooks), the expiry
+sweeper, and the retries of pending external IMEI checks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from graphql_api.http.metrics import counted_sweep
 from graphql_api.mail.sender import OutboxSender
 from graphql_api.settings import Settings
+from graphql_api.webhooks.sender import WebhookSender
 from models.services.caller import Deps
 from models.services.lifecycle import sweep
 from models.services.pending_checks import retry_pending
@@ -38,6 +39,7 @@ async def background_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]
     sender = OutboxSender(settings)
     tasks = [
         asyncio.create_task(sender.run_forever(stop)),
+        asyncio.create_task(WebhookSender(settings, deps.keys).run_forever(stop)),
         asyncio.create_task(
             _every(settings.sweep_interval, lambda: counted_sweep(lambda: sweep(deps)), stop)
         ),

@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext as OperationContext
 
 from graphql_api.errors import unauthenticated
+from graphql_api.gateway.scopes import PartnerScopes
 from graphql_api.http.operations import ObserveOperations, report_errors
 from graphql_api.http.tracing import tracing_extension
 from graphql_api.gateway.faults import DatabaseFaults
@@ -44,6 +45,7 @@ from resolvers.notifications import (
 )
 from resolvers.organization import OrganizationQueries
 from resolvers.payouts import PayoutListQueries, PayoutMutations, PayoutQueries
+from resolvers.partners import PartnerMutations, PartnerQueries
 from resolvers.portal import PortalMutations
 from resolvers.quotes import QuoteQueries
 from resolvers.receiving import ReceivingMutations, ReceivingQueries
@@ -72,6 +74,7 @@ Query = merge_types(
         PayoutListQueries,
         ReceivingQueries,
         RevisedOfferQueries,
+        PartnerQueries,
     ),
 )
 Mutation = merge_types(
@@ -95,6 +98,7 @@ Mutation = merge_types(
         PayoutMutations,
         ReceivingMutations,
         RevisedOfferMutations,
+        PartnerMutations,
     ),
 )
 Subscription = merge_types("Subscription", (QuoteSubscriptions, NotificationSubscriptions))
@@ -158,6 +162,7 @@ def build_schema() -> strawberry.Schema:
             Authentication,
             InputGuard,
             DatabaseFaults,
+            PartnerScopes,
             LoadersPerOperation,
             Gateway,  # parse and validation caches, limits, production hardening
             MaskUnexpectedErrors,

@@ -68,6 +68,12 @@ class Settings:
     label_key: str | None = None
     "The signing secret of the Stripe webhook endpoint (TRADEQUOTE_STRIPE_WEBHOOK_SECRET, whsec_…)."
     stripe_webhook_secret: str | None = None
+    "Automatic persisted queries and trusted documents (TRADEQUOTE_PERSISTED_QUERIES, on)."
+    persisted_queries: bool = True
+    "Automatic persisted queries kept in the database before the least used are evicted."
+    apq_max_entries: int = 10000
+    "Webhooks to loopback, private, link-local addresses (TRADEQUOTE_WEBHOOK_ALLOW_PRIVATE)."
+    webhook_allow_private: bool = True
 
     @property
     def production(self) -> bool:
@@ -153,6 +159,10 @@ class Settings:
             label_url=environ.get("TRADEQUOTE_LABEL_URL") or None,
             label_key=environ.get("TRADEQUOTE_LABEL_KEY") or None,
             stripe_webhook_secret=environ.get("TRADEQUOTE_STRIPE_WEBHOOK_SECRET") or None,
+            persisted_queries=_flag(environ, "TRADEQUOTE_PERSISTED_QUERIES", default=True),
+            webhook_allow_private=_flag(
+                environ, "TRADEQUOTE_WEBHOOK_ALLOW_PRIVATE", default=env != "production"
+            ),
         )
 
 

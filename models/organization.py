@@ -134,6 +134,8 @@ class AccessToken(Model):
     revoked_at = fields.DatetimeField(null=True)
     "Updated at most once a minute."
     last_used_at = fields.DatetimeField(null=True)
+    "PARTNER keys: the scopes it holds (models.partners.Scope values)."
+    scopes = fields.JSONField(null=True)
 
     class Meta:
         table = "access_token"

@@ -12,6 +12,7 @@ from graphql_api.ids import decode_id, to_global_id
 from models.negotiation import StaffRole
 from models.organization import AccessToken, StaffMember, TokenKind
 from models.quote import Quote
+from models.services.documents import import_trusted, sha256_hex
 from tests import documents as doc
 from tests.client import Api, Org, make_org
 from tests.flow import CONTACT, PHONE, TABLET, accepted, request_link, respond, submitted, token_of
@@ -455,7 +456,14 @@ async def test_viewer_of_each_kind(api: Api, org: Org) -> None:
     assert portal["staff"] is None and portal["quote"] is None
 
     partner_token, _ = await issue_token(TokenKind.PARTNER, org.id, label="Integration")
-    partner = (await api(doc.VIEWER, token=partner_token))["viewer"]
+    # a partner key runs trusted documents only (see tests/test_partners.py)
+    await import_trusted("access-tests", [("viewer", doc.VIEWER)], datetime.now(UTC))
+    response = await api.client.post(
+        "/graphql",
+        json={"documentId": f"sha256:{sha256_hex(doc.VIEWER)}"},
+        headers={"Authorization": f"Bearer {partner_token}"},
+    )
+    partner = response.json()["data"]["viewer"]
     assert partner["kind"] == "PARTNER"
     assert partner["organization"]["slug"] == org.slug
     assert partner["staff"] is None and partner["quote"] is None and partner["customerEmail"] is None

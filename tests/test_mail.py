@@ -481,10 +481,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "staff_revised_offer_answered": {**STAFF, "device": "Apple <iPhone>", "status": "ACCEPTED"},
     "unit_received": {**CUSTOMER, "device": "Apple <iPhone>", "buy_order_number": "BO-3"},
+    "staff_webhook_disabled": {
+        "url": "https://partner.example/hooks", "reason": "failed for a day: HTTP 503",
+        "staff_name": "Olivia <Owner>",
+    },  # fmt: skip
+}
+"Emails carrying a code (or an endpoint) instead of a quote: what they must show."
+CODES = {
+    "portal_code": "123456", "staff_invitation": "654321", "staff_sign_in_code": "246810",
+    "staff_webhook_disabled": "https://partner.example/hooks",
 }  # fmt: skip
-"Emails carrying a code instead of a quote: the code is what they must show."
-CODES = {"portal_code": "123456", "staff_invitation": "654321", "staff_sign_in_code": "246810"}
-TEAM = {"staff_invitation", "staff_sign_in_code"}
+TEAM = {"staff_invitation", "staff_sign_in_code", "staff_webhook_disabled"}
 COMMON = {"quote_id": 1, "quote_number": "Q-7", "organization_name": "Acme"}
 
 

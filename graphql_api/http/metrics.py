@@ -18,15 +18,18 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
 from starlette.requests import Request
 from starlette.responses import Response
 from tortoise import connections
+from tortoise.queryset import QuerySet
 
 from graphql_api.live import Live
 from models.outbox import OutboxEmail, OutboxStatus
+from models.partners import DeliveryStatus, WebhookDelivery
 
 log = logging.getLogger("tradequote.metrics")
 
@@ -74,6 +77,16 @@ OUTBOX_OLDEST = Gauge(
 )
 OUTBOX_FAILED = Gauge(
     "tradequote_outbox_failed_emails", "Emails the outbox gave up on after every retry."
+)
+WEBHOOKS_PENDING = Gauge(
+    "tradequote_webhook_pending_deliveries", "Webhook deliveries waiting or being retried."
+)
+WEBHOOKS_OLDEST = Gauge(
+    "tradequote_webhook_oldest_pending_age_seconds",
+    "Age of the oldest webhook delivery waiting (0 when none waits).",
+)
+WEBHOOKS_FAILED = Gauge(
+    "tradequote_webhook_failed_deliveries", "Webhook deliveries given up on after a day."
 )
 DATABASE_UP = Gauge(
     "tradequote_database_up", "1 when the last scrape could query the database, else 0."
@@ -123,13 +136,29 @@ async def counted_sweep(sweep: Callable[[], Awaitable[int]]) -> int:
     return expired
 
 
-async def _read_outbox() -> None:
-    pending = OutboxEmail.filter(status=OutboxStatus.PENDING)
-    OUTBOX_PENDING.set(await pending.count())
+async def _read_backlog(
+    pending: QuerySet[Any], failed: QuerySet[Any], gauges: tuple[Gauge, Gauge, Gauge]
+) -> None:
+    """How many rows wait, the age of the oldest, how many were given up on."""
+    waiting, oldest_age, given_up = gauges
+    waiting.set(await pending.count())
     oldest = await pending.order_by("created_at").first().values_list("created_at", flat=True)
     age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0  # type: ignore[operator]
-    OUTBOX_OLDEST.set(max(0.0, age))
-    OUTBOX_FAILED.set(await OutboxEmail.filter(status=OutboxStatus.FAILED).count())
+    oldest_age.set(max(0.0, age))
+    given_up.set(await failed.count())
+
+
+async def _read_outbox() -> None:
+    await _read_backlog(
+        OutboxEmail.filter(status=OutboxStatus.PENDING),
+        OutboxEmail.filter(status=OutboxStatus.FAILED),
+        (OUTBOX_PENDING, OUTBOX_OLDEST, OUTBOX_FAILED),
+    )
+    await _read_backlog(
+        WebhookDelivery.filter(status=DeliveryStatus.PENDING),
+        WebhookDelivery.filter(status=DeliveryStatus.FAILED),
+        (WEBHOOKS_PENDING, WEBHOOKS_OLDEST, WEBHOOKS_FAILED),
+    )
 
 
 def _read_pool() -> None:

@@ -541,3 +541,25 @@ def quote_link_rotated(c: TemplateContext, b: Branding) -> Content:
 
 
 from graphql_api.mail import after_templates  # noqa: F401 - registers its templates
+# Partners
+
+
+@template("staff_webhook_disabled")
+def staff_webhook_disabled(c: TemplateContext, b: Branding) -> Content:
+    url = one_line(c.text("url"))
+    return Content(
+        subject=f"A webhook endpoint of {b.name} was disabled",
+        greeting=_hello(c, "staff_name"),
+        to_customer=False,
+        blocks=[
+            Paragraph(
+                f"Deliveries to {url} failed for a day, so the endpoint was disabled: "
+                "no new events are queued for it."
+            ),
+            Facts((("Endpoint", url), ("Last error", one_line(c.text("reason"))))),
+            Paragraph(
+                "Fix the receiver, then enable the endpoint again with updateWebhookEndpoint "
+                "and redeliver what it missed with redeliverWebhook."
+            ),
+        ],
+    )

@@ -17,7 +17,7 @@ from models.enums import (
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_lifecycle')]
+    dependencies = [('models', '0013_partners')]
 
     initial = False
 

@@ -12,6 +12,7 @@ from models import chain
 from models import negotiation as rules
 from models.enums import Author, MessageKind
 from models.quote import LineChange, Quote, QuoteEvent, QuoteLine, ThreadMessage
+from models.services import webhooks
 from models.services.caller import Caller
 from models.services.locking import can_see, check_version, lock_quote, quote_lines
 from models.services.snapshots import (
@@ -162,6 +163,7 @@ async def record(
     quote.version += 1
     quote.updated_at = now
     await quote.save()
+    await webhooks.enqueue(quote, message, status_from.value, now)
     pending.append((quote_topic(quote.id), {"type": "message", "messageId": message.id}))
     pending.append((quote_topic(quote.id), {"type": "quote", "version": quote.version}))
     return message, event

@@ -144,16 +144,21 @@ async def revoke_access_token(bus: Publisher, admin: Admin, token_id: int, now: 
         ).select_for_update().first()
         if row is None or (row.staff_id != admin.staff_id and admin.role not in ADMIN_ROLES):
             raise DomainError(ErrorCode.NOT_FOUND, "no such access token", ["input", "id"])
-        if row.revoked_at is not None:
-            raise DomainError(ErrorCode.INVALID_STATE, "this token is revoked already", ["input", "id"])
-        row.revoked_at = now
-        await row.save(update_fields=["revoked_at"])
-        await audit.record(
-            admin, AuditAction.ACCESS_TOKEN_REVOKED, "AccessToken", row.id, row.label or row.hint,
-            before={"revokedAt": None}, after={"revokedAt": now.isoformat(), **token_facts(row)}, now=now,
-        )  # fmt: skip
+        await mark_revoked(admin, row, now)
     await announce_revoked(bus, [row.id])
     return row
+
+
+async def mark_revoked(admin: Admin, row: AccessToken, now: datetime) -> None:
+    """Revoke a token the caller locked, with its audit entry (inside the caller's transaction)."""
+    if row.revoked_at is not None:
+        raise DomainError(ErrorCode.INVALID_STATE, "this token is revoked already", ["input", "id"])
+    row.revoked_at = now
+    await row.save(update_fields=["revoked_at"])
+    await audit.record(
+        admin, AuditAction.ACCESS_TOKEN_REVOKED, "AccessToken", row.id, row.label or row.hint,
+        before={"revokedAt": None}, after={"revokedAt": now.isoformat(), **token_facts(row)}, now=now,
+    )  # fmt: skip
 
 
 async def revoke_own_token(bus: Publisher, token_id: int, now: datetime) -> bool:

@@ -1,0 +1,1 @@
+"""Webhook delivery: the sender that empties the webhook outbox."""
