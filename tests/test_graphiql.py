@@ -3,9 +3,11 @@ no network but loopback (headless Debian Chromium driven by Playwright)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import pytest
 from playwright.async_api import Page, Route, async_playwright
 
 from graphql_api.app import create_app
+from graphql_api.gateway.config import Limits
 from graphql_api.settings import Settings
 from graphql_api.web.graphiql import ASSETS
 from graphql_api.web.tabs import load_tabs, readme_tabs
@@ -28,7 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 TIMEOUT_MS = 15_000
-SECRET = "graphiql-test-secret-" + "z" * 32
+SECRET = "graphiql-test-secret-" + secrets.token_urlsafe(32)
 
 CREATE_REQUEST = """
 mutation CreateRequest($input: CreateQuoteRequestInput!) {
@@ -71,6 +74,8 @@ def test_shipped_files_are_the_published_ones() -> None:
 
 
 async def _get(settings: Settings, path: str, **headers: str) -> httpx.Response:
+    """The app's answer without starting it (no database: rate limits off)."""
+    settings = dataclasses.replace(settings, limits=Limits(rate_limits=False))
     transport = httpx.ASGITransport(app=create_app(settings, background=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         return await client.get(path, headers=headers)

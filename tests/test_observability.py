@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -45,7 +46,7 @@ from tests.live import (
     ws_connect,
 )
 
-SECRET = "observability-test-secret-" + "q" * 32
+SECRET = "observability-test-secret-" + secrets.token_urlsafe(32)
 TIMEOUT = 10.0
 
 VIEWER = "query WhoAmI { viewer { kind } }"
