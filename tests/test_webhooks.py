@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import secrets
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -273,7 +274,7 @@ async def test_a_slow_receiver_does_not_slow_the_api(app: Any, api: Api, org: Or
 
 async def test_production_refuses_private_addresses(app: Any, api: Api, org: Org) -> None:
     production = Settings.from_env(
-        {"TRADEQUOTE_ENV": "production", "TRADEQUOTE_SECRET_KEY": "p" * 40}
+        {"TRADEQUOTE_ENV": "production", "TRADEQUOTE_SECRET_KEY": secrets.token_urlsafe(40)}
     )
     assert production.webhook_allow_private is False
     assert Settings.from_env({"TRADEQUOTE_SECRET_KEY": "d" * 40}).webhook_allow_private is True
