@@ -567,3 +567,63 @@ async def test_pages_and_their_files(api: Api, org: Org) -> None:
     policy = bad.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
     assert "unsafe-inline" not in policy and "connect-src 'self'" in policy
+
+
+# --- answers that cross: a stale offer, a revoked link -----------------------------------------
+
+REVOKE_LINK = """
+mutation Revoke($input: RevokeQuoteLinkInput!) {
+  revokeQuoteLink(input: $input) { quote { id } userErrors { code } }
+}
+"""
+
+
+async def test_a_stale_offer_and_a_revoked_link_are_said_plainly(
+    tmp_path: Path, browser: Browser
+) -> None:
+    env, cwd = start_shop(tmp_path)
+    with serving(env, cwd) as base:
+        shop = create_shop(base, env, cwd)
+        quote_id, link = shop.request()
+        shop.submit(quote_id, link)
+        line = shop.api(QUOTE, {"id": quote_id})["quote"]["lines"][0]
+        countered = shop.api(COUNTER, {"input": {"quoteId": quote_id, "lines": [
+            {"lineId": line["id"], "action": "COUNTER", "price": "350"},
+        ]}})
+        assert countered["counterOffer"]["userErrors"] == []
+        context, watch = await open_context(browser, PHONE)
+
+        # tab A never gets its live connection; tab B answers first
+        async def cut_off(ws: Any) -> None:
+            pass
+
+        late = await context.new_page()
+        observe(late, watch)
+        await late.route_web_socket(re.compile(r".*/graphql$"), cut_off)
+        first = await context.new_page()
+        observe(first, watch)
+        for page in (late, first):
+            await page.goto(f"{base}/q/{link}")
+            await page.get_by_label("Type your full name to sign").fill("Zoë Łukasiewicz")
+            await page.get_by_label("I have read the terms above").check()
+        await first.get_by_role("button", name="Accept and sign").click()
+        await first.get_by_text("You accepted and signed as").wait_for()
+
+        await late.get_by_role("button", name="Accept and sign").click()
+        await late.get_by_text("Someone else answered first: reload the offer").wait_for()
+        await Shots(tmp_path, "stale").take(late, "stale")
+        await late.get_by_role("button", name="Reload the offer").click()
+        await late.get_by_text("You accepted and signed as").wait_for()
+        assert await late.get_by_role("button", name="Accept and sign").count() == 0
+
+        # the shop revokes the link: the open page says so, and so does the link itself
+        await first.evaluate("window.stillTheSamePage = true")
+        revoked = shop.api(REVOKE_LINK, {"input": {"quoteId": quote_id}})
+        assert revoked["revokeQuoteLink"]["userErrors"] == []
+        await first.get_by_text("This link no longer works").wait_for()
+        assert await first.evaluate("window.stillTheSamePage") is True
+        await no_serious_violations(first, "revoked")
+        await late.reload()
+        await late.get_by_text("This link no longer works").wait_for()
+        await context.close()
+    finish(watch)
