@@ -52,7 +52,9 @@ mutation Branding($input: UpdateBrandingInput!) {
 """
 QUOTE = """
 query Quote($id: ID!) {
-  quote(id: $id) { id status version awaiting lines { id status awaiting customerPrice { amount } } }
+  quote(id: $id) {
+    id status version awaiting lines { id status awaiting customerPrice { amount } }
+  }
 }
 """
 COUNTER = """
@@ -229,10 +231,10 @@ async def wait_for(predicate: Any, what: str, timeout: float = TIMEOUT_MS / 1000
 async def test_a_customer_completes_the_link_in_the_browser(
     tmp_path: Path, browser: Browser, device: str
 ) -> None:
-    started = time.monotonic()
     env, cwd = start_shop(tmp_path)
     with serving(env, cwd) as base:
         shop = create_shop(base, env, cwd)
+        started = time.monotonic()  # the browser's part, bounded (the server's start is not)
         quote_id, link = shop.request()
         context, watch = await open_context(browser, DESKTOP if device == "desktop" else PHONE)
         page = await context.new_page()
@@ -247,11 +249,15 @@ async def test_a_customer_completes_the_link_in_the_browser(
     assert time.monotonic() - started < 60
 
 
-async def customer_walks_through(page: Page, shop: Shop, quote_id: str, link: str, shots: Shots) -> None:
+async def customer_walks_through(
+    page: Page, shop: Shop, quote_id: str, link: str, shots: Shots
+) -> None:
     await page.goto(f"{shop.base}/q/{link}")
     # the branding
     await page.get_by_text("Fair prices for your old phones").wait_for()
-    accent = await page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent')")
+    accent = await page.evaluate(
+        "getComputedStyle(document.documentElement).getPropertyValue('--accent')"
+    )
     assert accent.strip() == "#7a1fa2"
     await page.evaluate("window.stillTheSamePage = true")
 
@@ -264,7 +270,8 @@ async def customer_walks_through(page: Page, shop: Shop, quote_id: str, link: st
     await email.fill("")
     await page.get_by_role("button", name="Next").click()
     assert await email.get_attribute("aria-invalid") == "true"
-    assert "Type your email" in await page.locator("[data-field='input.contact.email'] .error").inner_text()
+    email_error = page.locator("[data-field='input.contact.email'] .error")
+    assert "Type your email" in await email_error.inner_text()
     await email.fill("zoe@example.com")
     await shots.take(page, "contact")
     await page.get_by_role("button", name="Next").click()
@@ -349,7 +356,8 @@ async def customer_walks_through(page: Page, shop: Shop, quote_id: str, link: st
     # sign: without consent first (said next to the box), then with it
     await page.get_by_label("Type your full name to sign").fill("Zoë Łukasiewicz")
     await accept.click()
-    await page.locator("[data-field='input.signature.consent'] .error").filter(has_text="Tick the box").wait_for()
+    consent_error = page.locator("[data-field='input.signature.consent'] .error")
+    await consent_error.filter(has_text="Tick the box").wait_for()
     await page.get_by_label("I have read the terms above").check()
     await no_serious_violations(page, "thread, accept")
     await shots.take(page, "accept")
@@ -387,9 +395,11 @@ async def customer_walks_through(page: Page, shop: Shop, quote_id: str, link: st
     async with page.expect_download() as receipt_download:
         await page.get_by_role("link", name="Download the receipt (PDF)").click()
     receipt = await (await receipt_download.value).path()
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(Path(receipt).read_bytes())).pages)
+    pdf = PdfReader(io.BytesIO(Path(receipt).read_bytes()))
+    text = "".join(p.extract_text() for p in pdf.pages)
     assert number in text
-    certificate = await page.get_by_role("link", name="Download the signature certificate (PDF)").get_attribute("href")
+    certificate_link = page.get_by_role("link", name="Download the signature certificate (PDF)")
+    certificate = await certificate_link.get_attribute("href")
     assert certificate and httpx.get(certificate, timeout=15).content.startswith(b"%PDF")
     # never reloaded: the same document all along
     assert await page.evaluate("window.stillTheSamePage") is True
@@ -398,7 +408,9 @@ async def customer_walks_through(page: Page, shop: Shop, quote_id: str, link: st
 # --- live: a dropped connection catches up ----------------------------------------------------
 
 
-async def test_the_thread_catches_up_after_a_dropped_connection(tmp_path: Path, browser: Browser) -> None:
+async def test_the_thread_catches_up_after_a_dropped_connection(
+    tmp_path: Path, browser: Browser
+) -> None:
     env, cwd = start_shop(tmp_path)
     with serving(env, cwd) as base:
         shop = create_shop(base, env, cwd)
@@ -422,7 +434,8 @@ async def test_the_thread_catches_up_after_a_dropped_connection(tmp_path: Path, 
         await sockets[0].close(code=1011, reason="dropped")
         await page.locator("main[data-live=offline]").wait_for()
         assert await page.get_by_text("Connection lost").count() == 1
-        sent = shop.api(SEND_MESSAGE, {"input": {"quoteId": quote_id, "body": "While you were away"}})
+        away = {"input": {"quoteId": quote_id, "body": "While you were away"}}
+        sent = shop.api(SEND_MESSAGE, away)
         assert sent["sendMessage"]["userErrors"] == []
         # back: the page reconnects and catches up without a reload
         await page.locator("main[data-live=live]").wait_for()
@@ -447,15 +460,18 @@ mutation Page($input: UpdateTradeInPageInput!) {
 async def test_a_trade_in_from_the_public_page_to_the_thread(
     tmp_path: Path, browser: Browser, device: str
 ) -> None:
-    started = time.monotonic()
     env, cwd = start_shop(tmp_path)
     with serving(env, cwd) as base:
         shop = create_shop(base, env, cwd)
-        grid = shop.api(dev.IMPORT_GRID, {"input": {"prices": dev.PRICES_CSV, "deductions": dev.DEDUCTIONS_CSV}})
+        started = time.monotonic()  # the browser's part, bounded (the server's start is not)
+        prices = {"prices": dev.PRICES_CSV, "deductions": dev.DEDUCTIONS_CSV}
+        grid = shop.api(dev.IMPORT_GRID, {"input": prices})
         assert grid["importPriceGrid"]["userErrors"] == []
-        updated = shop.api(TRADE_IN_PAGE, {"input": {"showsInstantOffers": True, "conditionQuestions": [
-            {"key": "screen", "label": "How is the screen?", "options": ["Perfect", "Light scratches", "Cracked"]},
-        ]}})
+        screen = {"key": "screen", "label": "How is the screen?",
+                  "options": ["Perfect", "Light scratches", "Cracked"]}
+        updated = shop.api(TRADE_IN_PAGE, {"input": {
+            "showsInstantOffers": True, "conditionQuestions": [screen],
+        }})
         assert updated["updateTradeInPage"]["userErrors"] == []
         context, watch = await open_context(browser, PHONE)
         page = await context.new_page()

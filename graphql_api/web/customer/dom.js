@@ -95,7 +95,8 @@ export function showErrors(root, userErrors, general) {
     let path = (error.field || []).join(".");
     let holder = null;
     while (path && !holder) {
-      holder = root.querySelector(`[data-field="${CSS.escape(path)}"]`);
+      holder = [...root.querySelectorAll(`[data-field="${CSS.escape(path)}"]`)]
+        .find((element) => !element.closest("[hidden]")) || null;
       if (!holder) path = path.includes(".") ? path.slice(0, path.lastIndexOf(".")) : "";
     }
     const slot = holder ? holder.querySelector(":scope > .error") : general;

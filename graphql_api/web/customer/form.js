@@ -6,6 +6,8 @@ import { DeviceEditor, describe } from "./device.js";
 import * as q from "./queries.js";
 
 const STEPS = ["Your contact details", "Add a device", "Your devices", "Review and send"];
+// Back from adding a device returns to the list once there is one.
+const BACK = [() => 0, (count) => (count ? 2 : 0), () => 0, () => 2];
 
 /** Show the form for `quote` (status REQUESTED) in `root`; `done(quote)` once it is submitted. */
 export function showForm(root, { quote, token, done }) {
@@ -44,7 +46,7 @@ export function showForm(root, { quote, token, done }) {
     field("A note to the shop (optional)", message, "input.message"));
 
   const steps = [contactStep, deviceStep, listStep, reviewStep];
-  const back = h("button", { type: "button", class: "secondary", onclick: () => go(step - 1) }, "Back");
+  const back = h("button", { type: "button", class: "secondary", onclick: () => go(BACK[step](devices.length)) }, "Back");
   const next = h("button", { type: "submit", class: "primary" });
   const another = h("button", { type: "button", class: "secondary", onclick: () => go(1) }, "Add another device");
   const form = h("form", { class: "wizard", novalidate: true }, general, ...steps,
