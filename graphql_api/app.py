@@ -25,7 +25,6 @@ from graphql_api import db
 from graphql_api.auth import ANONYMOUS, BadToken, resolve_viewer
 from graphql_api.checks import check_settings
 from graphql_api.context import Context
-from graphql_api.customer_page import customer_page
 from graphql_api.downloads import download_endpoint
 from graphql_api.gateway.persisted import PersistedQueries, persisted_get, refuse_partner
 from graphql_api.gateway.revocation import closing_revoked_sockets
@@ -45,6 +44,7 @@ from graphql_api.pubsub import Broker, create_broker
 from graphql_api.schema import schema
 from graphql_api.settings import Settings
 from graphql_api.shutdown import drain_before_exit
+from graphql_api.web.customer import customer_assets, organization_page, quote_page
 from graphql_api.web.graphiql import graphiql_assets, graphiql_page
 from graphql_api.websocket import (
     LegacyWSHandler,
@@ -211,7 +211,10 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/downloads/{kind}/{object_id}", download_endpoint(settings)),
-            Route("/q/{token}", customer_page(view.deps)),
+            Route("/q/{token}", quote_page(view.deps)),
+            Route("/t/{slug}", organization_page("Trade in your device")),
+            Route("/portal/{slug}", organization_page("Your quotes")),
+            customer_assets(),
             Route("/organizations/{slug}/logo", logo),
             Route(keys.PATH, keys.keys_endpoint(view.deps.keys)),
             Route("/healthz", healthz),

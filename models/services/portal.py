@@ -88,6 +88,7 @@ async def request_code(deps: Deps, organization_slug: str, email: str) -> None:
                 "organization_name": organization.name,
                 "code": code,
                 "expires_minutes": int(CODE_TTL.total_seconds() // 60),
+                "link_url": f"{deps.public_url.rstrip('/')}/portal/{organization.slug}",
             },
             now=now,
         )
