@@ -151,6 +151,7 @@ class LineChange(Model):
 
     class Meta:
         table = "line_change"
+        indexes = (("quote_id", "id"),)
 
 
 class QuoteEvent(Model):

@@ -19,11 +19,15 @@ class _Counter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.statements: list[str] = []
+        "Each statement with its parameters, as sent (for EXPLAIN)."
+        self.executed: list[tuple[str, list[Any]]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         text = str(record.msg % record.args if record.args else record.msg).lstrip()
         if text.upper().startswith(STATEMENT_PREFIXES):
             self.statements.append(text)
+            if isinstance(record.args, tuple) and len(record.args) == 2:
+                self.executed.append((str(record.args[0]), list(record.args[1] or [])))
 
 
 @contextmanager
