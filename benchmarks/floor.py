@@ -21,14 +21,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
+import re
 import secrets
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -309,6 +314,27 @@ async def prepare(api: Api, http: httpx.AsyncClient, token: str, args: argparse.
     return screens
 
 
+@contextlib.contextmanager
+def profiling(directory: str | None, name: str, pid: int) -> Iterator[None]:
+    """py-spy's stacks of the server (its `--format raw`) while the block runs, into
+    DIRECTORY/<screen>.txt; `python -m benchmarks.stacks FILE` summarizes them."""
+    if directory is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or "py-spy"
+    output = Path(directory) / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".txt")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    recorder = subprocess.Popen([spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
+                                 "--output", str(output), "--nonblocking"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    time.sleep(1.0)  # attached
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(30)
+
+
 async def measure(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="tq-floor-") as tmp:
         workdir = Path(tmp)
@@ -341,8 +367,11 @@ async def measure(args: argparse.Namespace) -> None:
             print(f"{backend}, {args.quotes} other quotes, {args.concurrency} clients, "
                   f"{os.cpu_count()} cores\n")  # fmt: skip
             for screen in screens:
+                if args.only and args.only not in screen.name:
+                    continue
                 warm = min(20, len(screen.requests) // 5)
-                ours = await load(port, server.pid, screen.requests, args.concurrency, warm)
+                with profiling(args.profile, screen.name, server.pid):
+                    ours = await load(port, server.pid, screen.requests, args.concurrency, warm)
                 base = await load(floor_port, floor.pid, [screen.floor_request] * len(screen.requests),
                                   args.concurrency, warm)  # fmt: skip
                 print(f"{screen.name}  ({len(screen.requests) - warm} requests)")
@@ -356,7 +385,7 @@ async def measure(args: argparse.Namespace) -> None:
                     process.terminate()
                     process.wait(30)
 
-    if args.subscribers:
+    if args.subscribers and not args.only:
         command = [sys.executable, str(ROOT / "benchmarks" / "fanout.py"), "--subscribers",
                    str(args.subscribers), "--rounds", str(args.fanout_rounds)]  # fmt: skip
         if args.database_url:
@@ -374,6 +403,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--subscribers", type=int, default=200, help="fan-out subscribers (0: skip)")
     parser.add_argument("--fanout-rounds", type=int, default=5)
+    parser.add_argument("--only", help="only the screens whose name contains this text")
+    parser.add_argument("--profile", metavar="DIR", help="record py-spy stacks of Tradequote per screen")
     asyncio.run(measure(parser.parse_args()))
 
 

@@ -3,6 +3,7 @@ GraphQL frozen records, never ORM instances, so a view costs a fixed number of s
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -273,6 +274,8 @@ class Loaders:
         self.read_at_by_staff = DataLoader(self._read_at)
         self.last_notification_id_by_organization = DataLoader(self._last_notification_ids)
         self.instant_offers_by_quote = DataLoader(self._instant_offers)
+        "GraphQL objects built once per request from these records, by key (see `quote_parts`)."
+        self.built: dict[tuple[str, int], asyncio.Future[Any]] = {}
 
     def forget_quote(self, quote_id: int) -> None:
         """After a write: drop everything cached about the quote."""
@@ -287,6 +290,7 @@ class Loaders:
             self.instant_offers_by_quote,
         ):
             loader.cache_map.cache_map.pop(quote_id, None)
+        self.built.pop(("quote_parts", quote_id), None)
         for keyed in (self.thread_by_quote, self.chain_valid_by_quote):
             cached = keyed.cache_map.cache_map
             for key in [key for key in cached if key[0] == quote_id]:
