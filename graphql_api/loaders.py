@@ -275,7 +275,10 @@ class Loaders:
         self.last_notification_id_by_organization = DataLoader(self._last_notification_ids)
         self.instant_offers_by_quote = DataLoader(self._instant_offers)
         "GraphQL objects built once per request from these records, by key (see `quote_parts`)."
-        self.built: dict[tuple[str, int], asyncio.Future[Any]] = {}
+        self.built: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
+        "(what, quote id, …) → its future."
+        self.shared: dict[tuple[Any, ...], Any] = {}
+        "What every subscriber resolving one event shares: executions, encoded frames (`live`)."
 
     def forget_quote(self, quote_id: int) -> None:
         """After a write: drop everything cached about the quote."""
@@ -290,7 +293,8 @@ class Loaders:
             self.instant_offers_by_quote,
         ):
             loader.cache_map.cache_map.pop(quote_id, None)
-        self.built.pop(("quote_parts", quote_id), None)
+        for key in [key for key in self.built if key[1] == quote_id]:
+            del self.built[key]
         for keyed in (self.thread_by_quote, self.chain_valid_by_quote):
             cached = keyed.cache_map.cache_map
             for key in [key for key in cached if key[0] == quote_id]:

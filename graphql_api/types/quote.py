@@ -231,7 +231,10 @@ async def quote_parts(info: Info, quote_id: int, currency_code: str) -> QuotePar
     """The quote's parts, built by the first field that needs them in this request; the other
     fields (of this quote) wait for the same build."""
     memo = info.context.loaders.built
-    key = ("quote_parts", quote_id)
+    viewer = info.context.viewer
+    # What a viewer may see of them differs (IMEI checks, instant offers), and one event's
+    # loaders serve every subscriber that resolves it: the viewer's class is part of the key.
+    key = ("quote_parts", quote_id, viewer.staff_id is not None, info.context.caller.is_staff)
     pending = memo.get(key)
     if pending is not None:
         return cast(QuoteParts, await pending)
