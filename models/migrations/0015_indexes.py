@@ -32,14 +32,20 @@ async def drop_trigram_indexes(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    """The thread view reads a quote's line changes by the quote: indexed, so that it costs the
-    same whatever else the database holds. The staff search is served by trigram indexes."""
+    """The thread view reads a quote's line changes by the quote, the staff queue an
+    organization's quotes newest first: indexed, so that they cost the same whatever else the
+    database holds. The staff search is served by trigram indexes."""
 
     dependencies = [('models', '0010_lifecycle')]
 
     initial = False
 
     operations = [
+        # The staff queue: an organization's quotes, newest first, a page at a time.
+        ops.AddIndex(
+            model_name='Quote',
+            index=Index(fields=['organization_id', 'id']),
+        ),
         ops.AddIndex(
             model_name='LineChange',
             index=Index(fields=['quote_id', 'id']),
