@@ -28,6 +28,11 @@ def use_loaders(loaders: Loaders | None) -> None:
     _operation_loaders.set(loaders)
 
 
+def operation_loaders() -> Loaders | None:
+    """The loaders set by `use_loaders` for the rest of the current operation, if any."""
+    return _operation_loaders.get()
+
+
 @dataclass
 class Context:
     settings: Settings

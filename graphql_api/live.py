@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
+
+import orjson
 
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graphql_api.context import use_loaders
+from graphql_api.context import operation_loaders, use_loaders
 from graphql_api.loaders import Loaders
 from graphql_api.pubsub import Broker, Payload
 
@@ -155,4 +158,67 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)
         executor._relevant_sub_fields = {}
+        executor._per_event = True
         return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """One execution per event for every subscriber with the same document, variables and
+        viewer (see `shared_execution`)."""
+        if not self.__dict__.get("_per_event"):
+            return super().execute_operation(serially)
+        return shared_execution(self, lambda: super(ExecutionContext, self).execute_operation(serially))
+
+
+def _viewer_key(context: Any) -> Any:
+    """Whose view an execution is: the viewer without the token it came with (two tabs of the
+    same staff member, or a thousand customers on one link, see the same thing)."""
+    viewer = getattr(context, "viewer", None)
+    if viewer is None:
+        return None
+    return dataclasses.replace(viewer, token_id=None)
+
+
+def shared_execution(executor: Any, execute: Callable[[], Any]) -> Any:
+    """The result of `execute()` for this event, shared with every subscriber on this process
+    that runs the same operation (the same parsed document: the parse cache hands it to all)
+    with the same variables, as the same viewer, on the same event.
+
+    The event is told apart by the record under the root value (`_record`, from the event's
+    shared loaders); a root value without one is executed on its own. What differs per viewer
+    (staff-only fields) is never shared: the viewer is part of the key."""
+    loaders = operation_loaders()
+    record = getattr(executor.root_value, "_record", None)
+    viewer = _viewer_key(executor.context_value)
+    if loaders is None or record is None or viewer is None:
+        return execute()
+    try:
+        variables = orjson.dumps(executor.variable_values, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:
+        return execute()
+    key = ("execution", id(executor.operation), variables, viewer, id(record))
+    known = loaders.shared.get(key)
+    if known is not None and known[0] is executor.operation and known[1] is record:
+        result = known[2]
+    else:
+        result = execute()
+        if executor.is_awaitable(result):
+            result = asyncio.ensure_future(result)
+        loaders.shared[key] = (executor.operation, record, result)
+    if isinstance(result, asyncio.Future):
+        return asyncio.shield(result)  # a subscriber that leaves does not cancel the others'
+    return result
+
+
+def shared_frame(loaders: Loaders | None, payload: dict[str, Any], encode: Callable[[Any], str]) -> str:
+    """The encoded `payload` of a `next` message, encoded once per event for every subscriber
+    whose execution was shared (the same data object)."""
+    data = payload.get("data")
+    if loaders is None or data is None or set(payload) - {"data", "errors"}:
+        return encode(payload)
+    key = ("frame", id(data))
+    known = loaders.shared.get(key)
+    if known is not None and known[0] is data:
+        return cast(str, known[1])
+    text = encode(payload)
+    loaders.shared[key] = (data, text)
+    return text

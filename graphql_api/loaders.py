@@ -3,6 +3,7 @@ GraphQL frozen records, never ORM instances, so a view costs a fixed number of s
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -278,6 +279,10 @@ class Loaders:
 
         "Payouts, units, revised offers and returns."
         self.after = AfterLoaders()
+        "GraphQL objects built once per request: (what, quote id, …) → its future (`quote_parts`)."
+        self.built: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
+        "What every subscriber resolving one event shares: executions, encoded frames (`live`)."
+        self.shared: dict[tuple[Any, ...], Any] = {}
 
     def forget_quote(self, quote_id: int) -> None:
         """After a write: drop everything cached about the quote."""
@@ -292,6 +297,8 @@ class Loaders:
             self.instant_offers_by_quote,
         ):
             loader.cache_map.cache_map.pop(quote_id, None)
+        for key in [key for key in self.built if key[1] == quote_id]:
+            del self.built[key]
         for keyed in (self.thread_by_quote, self.chain_valid_by_quote):
             cached = keyed.cache_map.cache_map
             for key in [key for key in cached if key[0] == quote_id]:

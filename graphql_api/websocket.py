@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,8 +20,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from graphql_api.auth import BadToken, Viewer, resolve_viewer
-from graphql_api.context import Context
-from graphql_api.live import Live
+from graphql_api.context import Context, operation_loaders
+from graphql_api.live import Live, shared_frame
 from graphql_api.settings import Settings
 
 SHUTTING_DOWN = (1000, "server shutting down")
@@ -62,8 +63,11 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
     stock adapter would send as binary frames that browser and npm clients reject."""
 
     async def send_json(self, message: Mapping[str, object]) -> None:
+        await self.send_encoded(self.view.encode_json_string(message))
+
+    async def send_encoded(self, text: str) -> None:
         try:
-            await self.ws.send_text(self.view.encode_json_string(message))
+            await self.ws.send_text(text)
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
 
@@ -81,6 +85,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await super().handle()
         finally:
             live.connections.discard(self)
+
+    async def send_message(self, message: Any) -> None:
+        """A `next` message of a shared execution is encoded once for all its subscribers:
+        only the operation id differs between their frames."""
+        if message.get("type") != "next" or not isinstance(self.websocket, TextWebSocketAdapter):
+            await super().send_message(message)
+            return
+        payload = shared_frame(operation_loaders(), message["payload"], self.view.encode_json_string)
+        frame = '{"id":%s,"type":"next","payload":%s}' % (json.dumps(message["id"]), payload)
+        await self.websocket.send_encoded(frame)
 
     async def finish(self) -> None:
         tasks = [operation.task for operation in self.operations.values() if operation.task]

@@ -50,7 +50,7 @@ class Quote(Model):
     class Meta:
         table = "quote"
         unique_together = (("organization", "number"),)
-        indexes = (("organization_id", "status"), ("status", "expires_at"))
+        indexes = (("organization_id", "status"), ("status", "expires_at"), ("organization_id", "id"))
 
 
 class QuoteLine(Model):
@@ -151,6 +151,7 @@ class LineChange(Model):
 
     class Meta:
         table = "line_change"
+        indexes = (("quote_id", "id"),)
 
 
 class QuoteEvent(Model):

@@ -23,6 +23,7 @@ from graphql_api.types.quote import (
     open_quote,
     open_quote_by_global_id,
     quote_connection,
+    quote_parts,
 )
 from graphql_api.types.thread import ThreadConnection, ThreadMessage, load_thread
 from models.buy_order import BuyOrder as OrderRow
@@ -99,9 +100,8 @@ async def _node(info: Info, global_id: str) -> Node | None:
         quote = await load_quote(info, row[0]["quote_id"]) if row else None
         if quote is None:
             return None
-        lines = await loaders.lines_by_quote.load(quote._record.id)
-        line = next(line for line in lines if line.id == pk)
-        return QuoteLine.from_record(line, quote.currency_code)
+        parts = await quote_parts(info, quote._record.id, quote.currency_code)
+        return parts.by_id.get(pk)
     if type_name == "ThreadMessage":
         row = await MessageRow.filter(id=pk).values("quote_id")
         quote = await load_quote(info, row[0]["quote_id"]) if row else None

@@ -16,7 +16,7 @@ from graphql_api.types.common import Money, Node, money
 from graphql_api.types.enums import Fulfillment, PaymentStatus, PayoutMethod
 from graphql_api.types.inventory import InventoryUnit, ReturnShipment
 from graphql_api.types.payout import Payout
-from graphql_api.types.quote import Device, QuoteLine
+from graphql_api.types.quote import Device, QuoteLine, quote_parts
 
 if TYPE_CHECKING:
     from graphql_api.types.quote import Quote
@@ -88,9 +88,8 @@ class BuyOrderLine:
 
     @strawberry.field
     async def quote_line(self, info: Info) -> QuoteLine:
-        lines = await info.context.loaders.lines_by_quote.load(self._quote_id)
-        line = next(line for line in lines if line.id == self._record.quote_line_id)
-        return QuoteLine.from_record(line, self._currency)
+        parts = await quote_parts(info, self._quote_id, self._currency)
+        return parts.by_id[self._record.quote_line_id]
 
 
 @strawberry.type(description="What the merchant buys: made once from an accepted quote.")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 
@@ -128,25 +130,19 @@ class LineChange:
         description="Per unit: the new price for COUNTER, the agreed price for ACCEPT."
     )
     at: datetime
+    line: QuoteLine = strawberry.field(description="The line this offer or decision was on.")
     _record: strawberry.Private[ChangeRecord]
 
     @classmethod
-    def from_record(cls, record: ChangeRecord, currency_code: str) -> LineChange:
+    def from_record(cls, record: ChangeRecord, currency_code: str, line: QuoteLine) -> LineChange:
         return cls(
             by=record.by,
             action=record.action,
             price=money(record.price, currency_code),
             at=record.at,
+            line=line,
             _record=record,
         )
-
-    @strawberry.field
-    async def line(self, info: Info) -> QuoteLine:
-        lines = await info.context.loaders.lines_by_quote.load(self._record.quote_id)
-        quote = await info.context.loaders.quote_by_id.load(self._record.quote_id)
-        assert quote is not None
-        line = next(line for line in lines if line.id == self._record.line_id)
-        return QuoteLine.from_record(line, quote.currency_code)
 
 
 @strawberry.type(
@@ -175,11 +171,27 @@ class QuoteLine(Node):
     )
     status: LineStatus
     awaiting: Party | None
+    units: list[DeviceUnit] = strawberry.field(
+        description="One entry a unit that has an IMEI or serial number."
+    )
+    instant_offer: Money | None = strawberry.field(
+        description="The price grid's instant offer per unit, made at submission and never recomputed. Staff always see it (the suggested counter); the customer only when the organization shows instant offers."
+    )
+    history: list[LineChange] = strawberry.field(
+        description="Every offer and decision on this line, oldest first."
+    )
     _record: strawberry.Private[LineRecord]
     _currency: strawberry.Private[str]
 
     @classmethod
-    def from_record(cls, r: LineRecord, currency_code: str) -> QuoteLine:
+    def from_record(
+        cls,
+        r: LineRecord,
+        currency_code: str,
+        units: list[DeviceUnit],
+        instant_offer: Money | None,
+    ) -> QuoteLine:
+        """The line without its history: `quote_parts` adds the changes, which point back to it."""
         return cls(
             id=strawberry.ID(to_global_id("QuoteLine", r.id)),
             position=r.position,
@@ -197,34 +209,89 @@ class QuoteLine(Node):
             agreed_price=money(r.agreed_price, currency_code),
             status=r.status,
             awaiting=r.awaiting,
+            units=units,
+            instant_offer=instant_offer,
+            history=[],
             _record=r,
             _currency=currency_code,
         )
 
-    @strawberry.field(description="One entry a unit that has an IMEI or serial number.")
-    async def units(self, info: Info) -> list[DeviceUnit]:
-        units = await info.context.loaders.units_by_quote.load(self._record.quote_id)
-        staff = info.context.viewer.staff_id is not None
-        return [DeviceUnit.from_record(u, staff) for u in units.get(self._record.id, [])]
 
-    @strawberry.field(
-        description="The price grid's instant offer per unit, made at submission and never recomputed. Staff always see it (the suggested counter); the customer only when the organization shows instant offers."
+@dataclass(frozen=True, slots=True)
+class QuoteParts:
+    """A quote's lines with their units, instant offers and history, and the changes each
+    thread message carried: built once per request from the loaders' records, so that the
+    fields below them are plain data (no resolver per line, per unit, per change)."""
+
+    lines: list[QuoteLine]
+    by_id: dict[int, QuoteLine]
+    changes_by_message: dict[int, list[LineChange]]
+
+
+async def quote_parts(info: Info, quote_id: int, currency_code: str) -> QuoteParts:
+    """The quote's parts, built by the first field that needs them in this request; the other
+    fields (of this quote) wait for the same build."""
+    memo = info.context.loaders.built
+    viewer = info.context.viewer
+    # What a viewer may see of them differs (IMEI checks, instant offers), and one event's
+    # loaders serve every subscriber that resolves it: the viewer's class is part of the key.
+    key = ("quote_parts", quote_id, viewer.staff_id is not None, info.context.caller.is_staff)
+    pending = memo.get(key)
+    if pending is not None:
+        return cast(QuoteParts, await pending)
+    future: asyncio.Future[QuoteParts] = asyncio.get_running_loop().create_future()
+    memo[key] = future
+    try:
+        parts = await _build_parts(info, quote_id, currency_code)
+    except asyncio.CancelledError:
+        memo.pop(key, None)
+        future.cancel()
+        raise
+    except Exception as error:
+        memo.pop(key, None)
+        future.set_exception(error)
+        future.exception()  # retrieved: the waiting fields (if any) raise it themselves
+        raise
+    future.set_result(parts)
+    return parts
+
+
+async def _build_parts(info: Info, quote_id: int, currency_code: str) -> QuoteParts:
+    loaders = info.context.loaders
+    lines, units, changes, offers = await asyncio.gather(
+        loaders.lines_by_quote.load(quote_id),
+        loaders.units_by_quote.load(quote_id),
+        loaders.changes_by_quote.load(quote_id),
+        loaders.instant_offers_by_quote.load(quote_id),
     )
-    async def instant_offer(self, info: Info) -> Money | None:
-        offers = await info.context.loaders.instant_offers_by_quote.load(self._record.quote_id)
-        offer = offers.get(self._record.id)
-        if offer is None or not (info.context.caller.is_staff or offer.shown_to_customer):
-            return None
-        return money(offer.amount, self._currency)
+    staff = info.context.viewer.staff_id is not None
+    sees_offers = info.context.caller.is_staff
 
-    @strawberry.field(description="Every offer and decision on this line, oldest first.")
-    async def history(self, info: Info) -> list[LineChange]:
-        changes = await info.context.loaders.changes_by_quote.load(self._record.quote_id)
-        return [
-            LineChange.from_record(c, self._currency)
-            for c in changes
-            if c.line_id == self._record.id
-        ]
+    def offer_of(line_id: int) -> Money | None:
+        offer = offers.get(line_id)
+        if offer is None or not (sees_offers or offer.shown_to_customer):
+            return None
+        return money(offer.amount, currency_code)
+
+    built = [
+        QuoteLine.from_record(
+            line,
+            currency_code,
+            [DeviceUnit.from_record(unit, staff) for unit in units.get(line.id, ())],
+            offer_of(line.id),
+        )
+        for line in lines
+    ]
+    by_id = {line._record.id: line for line in built}
+    by_message: dict[int, list[LineChange]] = {}
+    for record in changes:
+        parent = by_id.get(record.line_id)
+        if parent is None:
+            continue
+        change = LineChange.from_record(record, currency_code, parent)
+        parent.history.append(change)
+        by_message.setdefault(record.message_id, []).append(change)
+    return QuoteParts(built, by_id, by_message)
 
 
 @strawberry.type(description="A negotiated offer to buy a customer's devices.")
@@ -282,8 +349,7 @@ class Quote(Node):
 
     @strawberry.field
     async def lines(self, info: Info) -> list[QuoteLine]:
-        lines = await info.context.loaders.lines_by_quote.load(self._record.id)
-        return [QuoteLine.from_record(line, self._record.currency_code) for line in lines]
+        return (await quote_parts(info, self._record.id, self._record.currency_code)).lines
 
     @strawberry.field
     async def totals(self, info: Info) -> QuoteTotals:

@@ -11,7 +11,7 @@ from graphql_api.ids import from_cursor, page_size, to_cursor, to_global_id
 from graphql_api.loaders import MessageRecord, QuoteRecord
 from graphql_api.types.common import Node, PageInfo
 from graphql_api.types.enums import Actor, MessageKind
-from graphql_api.types.quote import LineChange
+from graphql_api.types.quote import LineChange, quote_parts
 
 
 @strawberry.type(description="One entry of a quote's thread.")
@@ -40,12 +40,8 @@ class ThreadMessage(Node):
 
     @strawberry.field(description="The line offers and decisions that came with this message.")
     async def line_changes(self, info: Info) -> list[LineChange]:
-        changes = await info.context.loaders.changes_by_quote.load(self._record.quote_id)
-        return [
-            LineChange.from_record(c, self._currency)
-            for c in changes
-            if c.message_id == self._record.id
-        ]
+        parts = await quote_parts(info, self._record.quote_id, self._currency)
+        return parts.changes_by_message.get(self._record.id, [])
 
 
 @strawberry.type
