@@ -224,7 +224,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
                 methods=["POST"],
             ),
             Route(
-                "/uploads/{upload_id}", uploads.upload_endpoint(view.deps), methods=["PUT", "POST"]
+                f"{uploads.PREFIX}{{upload_id}}", uploads.upload_endpoint(view.deps), methods=["PUT", "POST"]
             ),
             Route("/evidence/{upload_id}", uploads.evidence_endpoint(view.deps)),
             Route("/readyz", readyz_endpoint()),
@@ -239,7 +239,9 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type"],
             ),
-            Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
+            Middleware(
+                BodyLimit, max_bytes=settings.limits.max_body_bytes, exempt=(uploads.PREFIX,)
+            ),
             Middleware(AnonymousRateLimit, limiter=limiter_for(settings.limits)),
             Middleware(RetryOnFault),  # innermost: re-runs only what passed the limits
         ],

@@ -53,6 +53,14 @@ async def test_jpeg_png_and_heic_are_stored(api: Api, org: Org, app: Any) -> Non
     assert await app.state.deps.storage.get(stored[2].storage_key) == HEIC
 
 
+async def test_a_phone_sized_photo_is_stored(api: Api, org: Org) -> None:
+    """Photos are larger than a GraphQL request may be: the 1 MB request limit leaves them be."""
+    (upload,) = await staged(api, org.owner_token, 1)
+    body = JPEG + b"\x00" * (4 * 1024 * 1024)
+    response = await put(api, upload["url"], body, "image/jpeg")
+    assert response.status_code == 201, response.text
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [

@@ -14,6 +14,10 @@ from models.services.caller import Deps
 from models.services.evidence_uploads import UploadRefused, receive_upload, signature_ok
 
 
+"Where photos are uploaded: the request-size limit of /graphql does not apply (see BodyLimit)."
+PREFIX = "/uploads/"
+
+
 def _refused(refused: UploadRefused) -> Response:
     return JSONResponse(
         {"error": {"code": refused.code, "message": refused.message}}, status_code=refused.status
