@@ -4,6 +4,7 @@ run by `documentId` with a key; free-form documents refused; scopes enforced."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 
 from graphql_api.auth import issue_token
+from graphql_api.gateway.config import Rate, RateLimits
 from models.organization import TokenKind
 from models.negotiation import StaffRole
+from tests.test_gateway import LIMITS, variant
 from tests.client import Api, Org
 from tests.live import ws_connect
 from tests.server import cli, environment
@@ -214,3 +217,25 @@ def test_documents_are_listed_and_removed_from_the_command_line(database: str, t
     assert json.loads(cli(["documents", "list", "--client", "pos", "--json"], env, tmp_path)) == []
     with pytest.raises(AssertionError, match="no such trusted document"):
         cli(["documents", "remove", "--client", "pos", added["documentId"]], env, tmp_path)
+
+
+async def test_a_key_runs_a_limited_number_of_operations(
+    app: Any, api: Api, org: Org, imported: list[dict[str, Any]]
+) -> None:
+    """Per key, not per address: a second key of the same partner starts afresh."""
+    ids = {row["id"]: row["documentId"] for row in imported}
+    listed = ids["b1946ac92492d2347c6235b4d2611184"]
+    limits = dataclasses.replace(LIMITS, rates=RateLimits(partner=Rate(3, 60)))
+    first, second = [await create_key(api, org, ["QUOTES_READ"]) for _ in range(2)]
+    async with variant(app, limits=limits) as client:
+        async def run(token: str) -> dict[str, Any]:
+            body = {"documentId": listed, "variables": {}}
+            response = await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
+            return dict(response.json())
+
+        answers = [await run(first) for _ in range(4)]
+        assert all(answer.get("errors") is None for answer in answers[:3]), answers
+        refused = answers[3]["errors"][0]["extensions"]
+        assert refused["code"] == "RATE_LIMITED" and refused["bucket"] == "partner"
+        assert refused["retryAfter"] >= 1 and answers[3]["data"] is None
+        assert (await run(second)).get("errors") is None

@@ -47,6 +47,8 @@ class RateLimits:
     "sendMessage from a customer, per link or portal token."
     portal_code: Rate = Rate(5, 900)
     "Portal sign-in codes requested, per client address."
+    partner: Rate = Rate(600, 60)
+    "Operations run with a partner API key, per key."
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> RateLimits:

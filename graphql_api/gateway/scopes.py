@@ -3,7 +3,8 @@ every operation a PARTNER viewer sends. A root field not listed is not for API k
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -19,6 +20,7 @@ from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from graphql_api.auth import ViewerKind
+from graphql_api.gateway.rate_limits import RateLimited, limiter_for
 from models.partners import Scope
 
 "Root fields any key may use."
@@ -95,12 +97,23 @@ def refusal(
 class PartnerScopes(SchemaExtension):
     """A PARTNER viewer's operation runs only if its key holds every scope it needs."""
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         viewer = getattr(context, "viewer", None)
         document = self.execution_context.graphql_document
         if viewer is not None and viewer.kind is ViewerKind.PARTNER and document is not None:
             error = refusal(viewer.scopes, document, self.execution_context.operation_name)
+            if error is None:
+                error = await _over_rate(context, viewer.token_id)
             if error is not None:
                 self.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
         yield
+
+
+async def _over_rate(context: Any, token_id: int | None) -> GraphQLError | None:
+    """RATE_LIMITED once the key ran more operations than its `partner` rate allows."""
+    try:
+        await limiter_for(context.settings.limits).hit("partner", f"key:{token_id}")
+    except RateLimited as refused:
+        return refused.graphql_error()
+    return None
