@@ -35,6 +35,11 @@ def forbidden(message: str = "Not allowed.") -> GraphQLError:
     return GraphQLError(message, extensions={"code": "FORBIDDEN"})
 
 
+def bad_user_input(message: str) -> GraphQLError:
+    """An argument the client sent that cannot be served (not a business refusal)."""
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
 def user_errors(error: DomainError | DomainErrors) -> list[UserError]:
     errors = error.errors if isinstance(error, DomainErrors) else [error]
     return [UserError(code=e.code, message=e.message, field=e.field) for e in errors]

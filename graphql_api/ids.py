@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from graphql import GraphQLError
+from graphql_api.errors import bad_user_input
 
 # Primary keys are the databases' 32-bit integers: anything larger names nothing.
 MAX_PK = 2**31 - 1
@@ -44,7 +44,7 @@ def from_cursor(cursor: str | None) -> int | None:
         return None
     decoded = from_global_id(cursor)
     if decoded is None or decoded[0] != "cursor":
-        raise GraphQLError("Invalid cursor.", extensions={"code": "BAD_USER_INPUT"})
+        raise bad_user_input("Invalid cursor.")
     return decoded[1]
 
 
@@ -55,7 +55,5 @@ def page_size(first: int | None, default: int = 50) -> int:
     if first is None:
         return default
     if first < 0 or first > MAX_PAGE:
-        raise GraphQLError(
-            f"first must be between 0 and {MAX_PAGE}.", extensions={"code": "BAD_USER_INPUT"}
-        )
+        raise bad_user_input(f"first must be between 0 and {MAX_PAGE}.")
     return first

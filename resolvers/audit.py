@@ -6,10 +6,9 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
 
 from graphql_api.context import Info
-from graphql_api.errors import forbidden
+from graphql_api.errors import bad_user_input, forbidden
 from graphql_api.ids import decode_id, from_cursor, page_size
 from graphql_api.permissions import staff_caller
 from graphql_api.types.team import AuditAction, AuditEntryConnection, audit_page
@@ -47,7 +46,7 @@ class AuditQueries:
             if filter.actor_id is not None:
                 actor = decode_id(filter.actor_id, "StaffMember")
                 if actor is None:
-                    raise GraphQLError("Not a StaffMember ID.", extensions={"code": "BAD_USER_INPUT"})
+                    raise bad_user_input("Not a StaffMember ID.")
             conditions = audit.AuditFilter(
                 actions=tuple(Action(a) for a in filter.actions or ()),
                 actor_id=actor,

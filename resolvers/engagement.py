@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLError
 
 from graphql_api.context import Info
+from graphql_api.errors import bad_user_input
 from graphql_api.permissions import staff_caller
 from graphql_api.types.engagement import EngagementSummary, EngagementTimeline, load_timeline
 from graphql_api.types.payloads import QuoteLinkPayload, quote_link_action
@@ -40,7 +41,7 @@ class EngagementQueries:
         organization_id = staff_caller(info).organization_id
         assert organization_id is not None
         if since is not None and until is not None and since >= until:
-            raise GraphQLError("since must be before until.", extensions={"code": "BAD_USER_INPUT"})
+            raise bad_user_input("since must be before until.")
         figures = await engagement.summary(organization_id, since, until)
         return EngagementSummary(
             since=figures.since,

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 from graphql_api.context import Info
+from graphql_api.errors import bad_user_input
 from graphql_api.ids import decode_id
 from graphql_api.permissions import staff_caller
 from graphql_api.types.evidence import ChainSeal, ConsentText, SignatureVerification
@@ -67,9 +67,7 @@ class EvidenceQueries:
     )
     def verify_evidence(self, info: Info, evidence: JSON) -> SignatureVerification:
         if not isinstance(evidence, dict):
-            raise GraphQLError(
-                "evidence must be a JSON object", extensions={"code": "BAD_USER_INPUT"}
-            )
+            raise bad_user_input("evidence must be a JSON object")
         document: dict[str, Any] = evidence
         problems = verification.verify_evidence(document, info.context.deps.keys)
         seal = document.get("seal")

@@ -5,7 +5,14 @@ from __future__ import annotations
 import strawberry
 
 from graphql_api.context import Info
-from graphql_api.errors import UserError, attempt, forbidden, not_found, unauthenticated
+from graphql_api.errors import (
+    UserError,
+    attempt,
+    bad_user_input,
+    forbidden,
+    not_found,
+    unauthenticated,
+)
 from graphql_api.ids import decode_id, from_cursor, page_size, to_cursor
 from graphql_api.loaders import columns, records
 from graphql_api.loaders_after import PayoutRecord, fresh_payout
@@ -13,6 +20,8 @@ from graphql_api.permissions import staff_caller
 from graphql_api.types.common import PageInfo, money
 from graphql_api.types.enums import PayoutStatus
 from graphql_api.types.payout import Payout, StoreCredit
+from models import validation as v
+from models.errors import DomainError
 from models.organization import Organization
 from models.payout import Payout as PayoutRow
 from models.payout_rules import FINANCE_ROLES
@@ -103,7 +112,11 @@ class PayoutQueries:
         if caller.is_staff and caller.organization_id is not None:
             if not email:
                 return None
-            organization_id, address = caller.organization_id, email
+            try:
+                address = v.email(email, ["email"])
+            except DomainError as error:
+                raise bad_user_input(f"email: {error.message}") from None
+            organization_id = caller.organization_id
         elif caller.quote_id is not None:
             quote = await QuoteRow.filter(id=caller.quote_id).first()
             if quote is None or not quote.contact_email:
