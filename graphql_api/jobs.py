@@ -39,7 +39,7 @@ async def background_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]
     sender = OutboxSender(settings)
     tasks = [
         asyncio.create_task(sender.run_forever(stop)),
-        asyncio.create_task(WebhookSender(settings, deps.keys).run_forever(stop)),
+        asyncio.create_task(WebhookSender(settings, deps.keys, bus=deps.bus).run_forever(stop)),
         asyncio.create_task(
             _every(settings.sweep_interval, lambda: counted_sweep(lambda: sweep(deps)), stop)
         ),

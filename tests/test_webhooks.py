@@ -307,6 +307,7 @@ mutation Update($input: UpdateWebhookEndpointInput!) {
 }
 """
 ENDPOINTS = "query { webhookEndpoints { id enabled disabledReason events } }"
+NOTIFICATIONS = "query { notifications(first: 5) { edges { node { kind message quote { id } } } } }"
 
 
 async def test_expiry_is_an_event_too(app: Any, api: Api, org: Org) -> None:
@@ -343,6 +344,9 @@ async def test_an_endpoint_failing_for_a_day_is_disabled_its_owners_told_and_not
     organization = await Organization.get(id=org.id)
     rendered = render_email(email.template, email.context, Branding.of(organization, organization.name))
     assert receiver.url in rendered.text and "disabled" in rendered.subject
+    notices = (await api(NOTIFICATIONS, token=org.owner_token))["notifications"]["edges"]
+    assert [n["node"]["kind"] for n in notices][:1] == ["WEBHOOK_DISABLED"]
+    assert receiver.url in notices[0]["node"]["message"] and notices[0]["node"]["quote"] is None
 
     enabled = await api(UPDATE_ENDPOINT, {"input": {"id": endpoint_id, "enabled": True}}, org.owner_token)
     assert enabled["updateWebhookEndpoint"]["endpoint"] == {"enabled": True, "disabledReason": None}

@@ -27,6 +27,7 @@ from tortoise.transactions import in_transaction
 
 from graphql_api.settings import Settings
 from models.negotiation import StaffRole
+from models.notification import Notification, NotificationKind
 from models.organization import Organization, StaffMember
 from models.outbox import enqueue_email
 from models.partners import (
@@ -37,6 +38,8 @@ from models.partners import (
     WebhookEvent,
 )
 from models.sealing import Keyring
+from models.services.caller import Publisher
+from models.services.notifications import organization_topic
 from models.services.webhook_urls import UnsafeUrl, check_url
 from models.webhook_signing import signature_header
 
@@ -85,10 +88,17 @@ class WebhookSender:
     """Delivers due webhook deliveries. Any number of senders may run against one database."""
 
     def __init__(
-        self, settings: Settings, keys: Keyring, *, policy: RetryPolicy | None = None
+        self,
+        settings: Settings,
+        keys: Keyring,
+        *,
+        policy: RetryPolicy | None = None,
+        bus: Publisher | None = None,
     ) -> None:
         self.settings = settings
         self.keys = keys
+        "Where a disabled endpoint's staff notification is published (`notificationAdded`)."
+        self.bus = bus
         self.policy = policy or RetryPolicy()
         self._batch = asyncio.Lock()
 
@@ -234,20 +244,36 @@ class WebhookSender:
                     endpoint_id=row.endpoint_id, quote_id=row.quote_id,
                     status=DeliveryStatus.PENDING, id__gt=row.id, next_attempt_at__lt=retry_at,
                 ).update(next_attempt_at=retry_at)  # fmt: skip
+            notice = None
             if give_up:
-                await self._disable(endpoint, f"failed for a day: {error}"[:300], now)
+                notice = await self._disable(endpoint, f"failed for a day: {error}"[:300], now)
+        if notice is not None and self.bus is not None:
+            await self.bus.publish(
+                organization_topic(endpoint.organization_id),
+                {"type": "notification", "notificationId": notice.id},
+            )
         (logger.error if give_up else logger.warning)(
             "webhook delivery %s attempt %s failed%s: %s",
             row.id, row.attempts, ", giving up" if give_up else "", error,
         )  # fmt: skip
 
-    async def _disable(self, endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
-        """Disable the endpoint and tell the organization's owners (in the same transaction)."""
+    async def _disable(
+        self, endpoint: WebhookEndpoint, reason: str, now: datetime
+    ) -> Notification | None:
+        """Disable the endpoint and tell the organization's staff in the app and its owners by
+        email (in the same transaction); the notification, for publishing after commit."""
         if not await WebhookEndpoint.filter(id=endpoint.id, enabled=True).update(
             enabled=False, disabled_reason=reason
         ):
-            return
+            return None
         organization = await Organization.get(id=endpoint.organization_id)
+        notice = await Notification.create(
+            organization_id=organization.id,
+            quote_id=None,
+            kind=NotificationKind.WEBHOOK_DISABLED,
+            message=f"Webhook endpoint {endpoint.url} was disabled: {reason}"[:500],
+            created_at=now,
+        )
         for owner in await StaffMember.filter(
             organization_id=organization.id, role=StaffRole.OWNER, active=True
         ):
@@ -257,3 +283,4 @@ class WebhookSender:
                 context={"organization_name": organization.name, "url": endpoint.url,
                          "reason": reason, "staff_name": owner.name},
             )  # fmt: skip
+        return notice

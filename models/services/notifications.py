@@ -93,6 +93,8 @@ def describe(kind: NotificationKind, quote: Quote, context: dict[str, Any]) -> s
         case NotificationKind.REVISED_OFFER_ANSWERED:
             answer = str(context.get("status", "")).lower()
             return f"The revised offer on quote {number} for {who} was {answer}."
+        case NotificationKind.WEBHOOK_DISABLED:  # about an endpoint: written by the sender
+            return "A webhook endpoint was disabled."
 
 
 async def _owners(organization: Organization) -> list[tuple[str, str | None]]:
