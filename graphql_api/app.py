@@ -23,8 +23,8 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_api import db
 from graphql_api.auth import ANONYMOUS, BadToken, resolve_viewer
-from graphql_api.checks import check_settings
 from graphql_api.context import Context
+from graphql_api.dependencies import process_deps
 from graphql_api.downloads import download_endpoint
 from graphql_api.gateway.persisted import PersistedQueries, persisted_get, refuse_partner
 from graphql_api.gateway.revocation import closing_revoked_sockets
@@ -54,10 +54,7 @@ from graphql_api.websocket import (
     authenticate,
 )
 from models.organization import Organization
-from models.services.caller import Deps
 from models.services.faults import is_connection_fault, read_again_once
-from models.services.labels import BuiltInLabels, LabelProvider, ShipEngineLabels
-from models.services.storage import LocalDiskStorage
 
 log = logging.getLogger("tradequote")
 
@@ -93,15 +90,7 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.limits.max_subscriptions,
         )
         self.settings = settings
-        self.deps = Deps(
-            bus=broker,
-            secret_key=settings.secret_key,
-            public_url=settings.public_url,
-            checks=check_settings(settings),
-            keys=settings.keyring(),
-            storage=LocalDiskStorage(settings.upload_dir),
-            labels=label_provider(settings),
-        )
+        self.deps = process_deps(settings, broker)
         self.live = Live(broker)
         self.persisted = PersistedQueries(settings)
 
@@ -252,10 +241,3 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.state.deps = view.deps
     app.state.live = view.live
     return app
-
-
-def label_provider(settings: Settings) -> LabelProvider:
-    """The ShipEngine-style service when configured, else the built-in label."""
-    if settings.label_url and settings.label_key:
-        return ShipEngineLabels(settings.label_url, settings.label_key)
-    return BuiltInLabels()

@@ -109,13 +109,10 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """The outbox sender and expiry sweeper without HTTP, for a dedicated worker process."""
     import signal
 
-    from graphql_api.app import label_provider
-    from graphql_api.checks import check_settings
+    from graphql_api.dependencies import process_deps
     from graphql_api.http.logs import logging_config
     from graphql_api.jobs import background_jobs
     from graphql_api.pubsub import create_broker
-    from models.services.caller import Deps
-    from models.services.storage import LocalDiskStorage
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -125,15 +122,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         broker = create_broker(settings.database_url)
         await db.connect(settings.database_url)
         await broker.start()
-        deps = Deps(
-            bus=broker,
-            secret_key=settings.secret_key,
-            public_url=settings.public_url,
-            checks=check_settings(settings),
-            keys=settings.keyring(),
-            storage=LocalDiskStorage(settings.upload_dir),
-            labels=label_provider(settings),
-        )
+        deps = process_deps(settings, broker)
         try:
             async with background_jobs(settings, deps):
                 print("worker running; Ctrl-C to stop", flush=True)

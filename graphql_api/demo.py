@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from graphql_api import db
 from graphql_api.auth import issue_token
+from graphql_api.dependencies import process_deps
 from graphql_api.pubsub import InProcessBroker
 from graphql_api.settings import Settings
 from models.enums import CarrierLock, DeviceCondition, DeviceType, Fulfillment, PayoutMethod
@@ -120,12 +121,7 @@ async def load_demo(settings: Settings) -> str:
     await db.connect(settings.database_url)
     broker = InProcessBroker()
     await broker.start()
-    deps = Deps(
-        bus=broker,
-        secret_key=settings.secret_key,
-        public_url=settings.public_url,
-        keys=settings.keyring(),
-    )
+    deps = process_deps(settings, broker)
     try:
         organization = await Organization.get_or_none(slug=DEMO_SLUG)
         if organization is None:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from graphql_api.app import label_provider
+from graphql_api.dependencies import label_provider
 from graphql_api.settings import Settings
 from models.errors import DomainError
 from models.services.labels import BuiltInLabels, LabelRequest, LabelUnavailable, ShipEngineLabels

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from graphql_api import db
+from graphql_api.dependencies import process_deps
 from graphql_api.pubsub import Broker, create_broker
 from graphql_api.settings import Settings
 from models.errors import DomainError, DomainErrors, Forbidden
@@ -20,7 +21,6 @@ from models.negotiation import StaffRole
 from models.organization import AccessToken, Organization, StaffMember, TokenKind
 from models.services import staff, tokens
 from models.services.audit import Admin, operator
-from models.services.caller import Deps
 
 ROLES = [role.value for role in StaffRole]
 
@@ -79,7 +79,7 @@ async def staff_command(settings: Settings, args: argparse.Namespace, bus: Broke
     if args.action == "list":
         return [_member_line(row) for row in await staff.team(admin.organization_id, args.all)]
     if args.action == "invite":
-        deps = Deps(bus=bus, secret_key=settings.secret_key, public_url=settings.public_url)
+        deps = process_deps(settings, bus)
         member = await staff.invite_staff(deps, admin, args.email, args.name, StaffRole(args.role), now)
         return _member_line(member)
     member = await _member(admin, args.email)
