@@ -31,3 +31,22 @@ install_packages() {
   .venv/bin/pip install -q --disable-pip-version-check -r "$1"
   .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
 }
+
+# ensure_system_packages COMMAND=PACKAGE...: install each Debian PACKAGE whose COMMAND (a name on
+# PATH, or an absolute path) is missing, with apt-get (as root, or through sudo).
+ensure_system_packages() {
+  local missing=() pair
+  for pair in "$@"; do
+    local command="${pair%%=*}" package="${pair#*=}"
+    if [[ "$command" == /* ]]; then [ -x "$command" ] && continue
+    else command -v "$command" >/dev/null && continue
+    fi
+    missing+=($package)
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || { echo "missing ${missing[*]}, and no apt-get to install them" >&2; return 1; }
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
