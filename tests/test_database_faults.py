@@ -90,7 +90,8 @@ class Target:
 async def target(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Target]:
     workdir: Path = tmp_path_factory.mktemp("faults")
     url = await create_postgres_database()
-    env = server_env(url, "faults-test-secret-" + "f" * 32)
+    # rate limits off: hundreds of messages from one link in seconds is this test's own load
+    env = server_env(url, "faults-test-secret-" + "f" * 32, TRADEQUOTE_RATE_LIMITS="off")
     created = json.loads(
         run_cli(
             ["create-organization", "--name", "Shop", "--slug", "shop",
