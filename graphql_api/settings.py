@@ -102,23 +102,6 @@ class Settings:
         except LimitConfigurationError as error:
             raise ConfigurationError(str(error)) from None
         origins = environ.get("TRADEQUOTE_CORS_ORIGINS", "")
-        try:
-            sweep_interval = float(environ.get("TRADEQUOTE_SWEEP_INTERVAL", cls.sweep_interval))
-        except ValueError:
-            sweep_interval = -1.0
-        if not 0 < sweep_interval <= 3600:
-            raise ConfigurationError("TRADEQUOTE_SWEEP_INTERVAL must be seconds between 0 and 3600")
-        try:
-            check_timeout = float(environ.get("TRADEQUOTE_IMEI_CHECK_TIMEOUT", "3"))
-            check_cache = int(environ.get("TRADEQUOTE_IMEI_CHECK_CACHE_SECONDS", "86400"))
-        except ValueError:
-            raise ConfigurationError(
-                "TRADEQUOTE_IMEI_CHECK_TIMEOUT and _CACHE_SECONDS must be numbers"
-            ) from None
-        if not 0 < check_timeout <= 60 or check_cache < 0:
-            raise ConfigurationError(
-                "TRADEQUOTE_IMEI_CHECK_TIMEOUT is 0–60 s; _CACHE_SECONDS is not negative"
-            )
         if bool(environ.get("TRADEQUOTE_LABEL_URL")) != bool(environ.get("TRADEQUOTE_LABEL_KEY")):
             raise ConfigurationError("TRADEQUOTE_LABEL_URL and TRADEQUOTE_LABEL_KEY go together")
         signing_keys = environ.get("TRADEQUOTE_SIGNING_KEYS") or None
@@ -140,11 +123,22 @@ class Settings:
             mail_dir=environ.get("TRADEQUOTE_MAIL_DIR", cls.mail_dir),
             env=env,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
-            sweep_interval=sweep_interval,
+            sweep_interval=_number(environ, "TRADEQUOTE_SWEEP_INTERVAL", cls.sweep_interval, 0, 3600),
             imei_check_url=environ.get("TRADEQUOTE_IMEI_CHECK_URL") or None,
             imei_check_key=environ.get("TRADEQUOTE_IMEI_CHECK_KEY") or None,
-            imei_check_timeout=check_timeout,
-            imei_check_cache_seconds=check_cache,
+            imei_check_timeout=_number(
+                environ, "TRADEQUOTE_IMEI_CHECK_TIMEOUT", cls.imei_check_timeout, 0, 60
+            ),
+            imei_check_cache_seconds=int(
+                _number(
+                    environ,
+                    "TRADEQUOTE_IMEI_CHECK_CACHE_SECONDS",
+                    cls.imei_check_cache_seconds,
+                    -1,
+                    1e9,
+                    whole=True,
+                )
+            ),
             signing_keys=signing_keys,
             graphiql=_flag(environ, "TRADEQUOTE_GRAPHIQL", default=env != "production"),
             log_json=_flag(environ, "TRADEQUOTE_LOG_JSON", default=env == "production"),
@@ -171,6 +165,29 @@ def _log_level(value: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigurationError("TRADEQUOTE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
     return level
+
+
+def _number(
+    environ: dict[str, str],
+    name: str,
+    default: float,
+    above: float,
+    most: float,
+    *,
+    whole: bool = False,
+) -> float:
+    """The variable as a number greater than `above` and at most `most` (the default if unset)."""
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(int(text)) if whole else float(text)
+    except ValueError:
+        value = above  # refused below
+    if not above < value <= most:
+        bounds = f"of at least {above + 1:g}" if whole else f"greater than {above:g}"
+        raise ConfigurationError(f"{name} must be a number {bounds}, at most {most:g}")
+    return value
 
 
 def _flag(environ: dict[str, str], name: str, *, default: bool) -> bool:
