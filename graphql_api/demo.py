@@ -18,7 +18,7 @@ from models.organization import Organization, StaffMember, TokenKind
 from models.quote import Quote, QuoteLine
 from models.services import conversion, drafts, lifecycle, price_grid, registry, requests, rounds
 from models.services.caller import Caller, Deps
-from models.services.intake import ContactIn, DeviceIn
+from models.services.device_input import ContactIn, DeviceIn
 from models.services.mailing import customer_link
 from models.services.organizations import create_organization
 

@@ -19,7 +19,7 @@ from graphql_api.types.payloads import (
     quote_link_action,
 )
 from models.services import drafts, lifecycle
-from models.services.intake import DeviceIn
+from models.services.device_input import DeviceIn
 from resolvers.inputs import ContactInput
 
 

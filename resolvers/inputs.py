@@ -7,7 +7,7 @@ from decimal import Decimal
 import strawberry
 
 from graphql_api.types.enums import CarrierLock, DeviceCondition, DeviceType
-from models.services.intake import ContactIn, DeviceIn
+from models.services.device_input import ContactIn, DeviceIn
 
 
 @strawberry.input

@@ -16,7 +16,7 @@ from models.errors import DomainError, ErrorCode
 from models.expiry import valid_until
 from models.organization import Organization
 from models.quote import DeviceUnit, LineChange, Quote, QuoteEvent, QuoteLine
-from models.services import intake
+from models.services import device_input
 from models.services.caller import NEGOTIATING_ROLES, Caller, Deps
 from models.services.engagement import log_share
 from models.services.journal import (
@@ -43,9 +43,9 @@ RECALL_LOOKBACK = 200
 
 @dataclass(frozen=True)
 class DraftIn:
-    contact: intake.ContactIn | None = None
+    contact: device_input.ContactIn | None = None
     "None: unchanged (on update). A list replaces every line."
-    lines: Sequence[intake.DeviceIn] | None = None
+    lines: Sequence[device_input.DeviceIn] | None = None
     expires_at: datetime | None = None
     message: str | None = None
 
@@ -55,14 +55,14 @@ def _empty_draft() -> rules.QuoteState:
 
 
 def _clean(data: DraftIn, currency_code: str, now: datetime) -> DraftIn:
-    found = intake.Collector()
+    found = device_input.Collector()
     contact = (
-        intake.clean_contact(data.contact, ["input", "contact"], found)
+        device_input.clean_contact(data.contact, ["input", "contact"], found)
         if data.contact is not None
         else None
     )
     lines = (
-        intake.clean_devices(data.lines, currency_code, ["input", "lines"], found)
+        device_input.clean_devices(data.lines, currency_code, ["input", "lines"], found)
         if data.lines
         else data.lines
     )
@@ -131,7 +131,7 @@ async def create_draft_quote(deps: Deps, caller: Caller, data: DraftIn) -> Quote
             contact=cleaned.contact,
         )
         lines = (
-            await intake.create_lines(quote, cleaned.lines, by=rules.Party.MERCHANT)
+            await device_input.create_lines(quote, cleaned.lines, by=rules.Party.MERCHANT)
             if cleaned.lines
             else []
         )
@@ -168,7 +168,7 @@ async def update_draft_quote(
             # A draft's lines carry no round yet (a recalled issue leaves none): replace them.
             await QuoteLine.filter(quote_id=quote.id).delete()
             lines = (
-                await intake.create_lines(quote, cleaned.lines, by=rules.Party.MERCHANT)
+                await device_input.create_lines(quote, cleaned.lines, by=rules.Party.MERCHANT)
                 if cleaned.lines
                 else []
             )
@@ -307,7 +307,7 @@ async def copy_quote(deps: Deps, caller: Caller, quote_id: int) -> Quote:
         for unit in await DeviceUnit.filter(quote_id=original.id).order_by("position"):
             units.setdefault(unit.line_id, []).append(unit)
         devices = [
-            intake.DeviceIn(
+            device_input.DeviceIn(
                 type=line.device_type,
                 brand=line.brand,
                 model=line.model,
@@ -329,7 +329,7 @@ async def copy_quote(deps: Deps, caller: Caller, quote_id: int) -> Quote:
         organization = await Organization.get(id=original.organization_id)
         contact = None
         if original.contact_email:
-            contact = intake.ContactIn(
+            contact = device_input.ContactIn(
                 original.contact_name or "", original.contact_email, original.contact_phone
             )
         quote = await new_quote(
@@ -341,7 +341,7 @@ async def copy_quote(deps: Deps, caller: Caller, quote_id: int) -> Quote:
             created_by_id=caller.staff_id,
             contact=contact,
         )
-        new_lines = await intake.create_lines(quote, devices, by=rules.Party.MERCHANT)
+        new_lines = await device_input.create_lines(quote, devices, by=rules.Party.MERCHANT)
         await record(
             quote,
             pending,

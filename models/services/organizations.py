@@ -18,7 +18,7 @@ from models.organization import Organization, StaffMember
 from models.services import audit
 from models.services.audit import Admin
 from models.services.caller import Caller
-from models.services.intake import Collector
+from models.services.device_input import Collector
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")

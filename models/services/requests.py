@@ -17,7 +17,7 @@ from models.errors import DomainError, ErrorCode
 from models.expiry import valid_until
 from models.organization import Organization
 from models.quote import Quote
-from models.services import idempotency, intake
+from models.services import device_input, idempotency
 from models.services.caller import NEGOTIATING_ROLES, Caller, Deps
 from models.services.engagement import log_share
 from models.services.journal import (
@@ -57,7 +57,7 @@ async def new_quote(
     expires_at: datetime | None,
     now: datetime,
     created_by_id: int | None = None,
-    contact: intake.ContactIn | None = None,
+    contact: device_input.ContactIn | None = None,
 ) -> Quote:
     return await Quote.create(
         organization_id=organization.id,
@@ -84,7 +84,7 @@ async def create_quote_request(
     """REQUESTED: a link for the customer to list their devices; emailed unless told not to."""
     caller.require_staff(NEGOTIATING_ROLES)
     now = deps.clock()
-    found = intake.Collector()
+    found = device_input.Collector()
     name = found.run(
         v.text, data.customer_name, ["input", "customerName"], limit=v.MAX_NAME, name=True
     )
@@ -138,8 +138,8 @@ async def create_quote_request(
 
 @dataclass(frozen=True)
 class SubmissionIn:
-    contact: intake.ContactIn
-    devices: list[intake.DeviceIn]
+    contact: device_input.ContactIn
+    devices: list[device_input.DeviceIn]
     message: str | None = None
     idempotency_key: str | None = None
 
@@ -170,9 +170,9 @@ async def fill_submission(
 ) -> None:
     """The customer's form on a REQUESTED quote: contact and devices checked, lines written
     with their IMEI checks and instant offers, SUBMITTED awaiting the merchant, staff told."""
-    found = intake.Collector()
-    contact = intake.clean_contact(data.contact, ["input", "contact"], found)
-    devices = intake.clean_devices(data.devices, quote.currency_code, ["input", "devices"], found)
+    found = device_input.Collector()
+    contact = device_input.clean_contact(data.contact, ["input", "contact"], found)
+    devices = device_input.clean_devices(data.devices, quote.currency_code, ["input", "devices"], found)
     message = found.run(v.text, data.message, ["input", "message"], limit=v.MAX_MESSAGE)
     found.raise_any()
     lines = await save_devices(deps, quote, devices, now)

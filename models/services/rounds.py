@@ -14,7 +14,7 @@ from models.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION, consent_sha25
 from models.enums import MessageKind
 from models.errors import DomainError, DomainErrors, ErrorCode
 from models.quote import Acceptance, Quote, QuoteLine
-from models.services import flags, intake
+from models.services import device_input, flags
 from models.services.caller import Caller, Deps
 from models.services.journal import (
     check_version,
@@ -73,7 +73,7 @@ async def counter_offer(
     async with unit_of_work(deps) as pending:
         quote, lines = await _open(caller, quote_id, expected_version)
         cleaned = []
-        found = intake.Collector()
+        found = device_input.Collector()
         for index, response in enumerate(responses):
             price = response.price
             at = ["input", "lines", str(index), "price"]
@@ -137,7 +137,7 @@ def _terms(quote: Quote, lines: Sequence[QuoteLine], outcome: rules.Outcome) -> 
     }
 
 
-def _consent_version(version: str | None, found: intake.Collector) -> str:
+def _consent_version(version: str | None, found: device_input.Collector) -> str:
     if version is None:
         return CURRENT_CONSENT_VERSION
     if version not in CONSENT_TEXTS:
@@ -162,7 +162,7 @@ async def accept_all_remaining(
 ) -> Quote:
     """The customer accepts every pending line at the merchant's offer and signs by typed name."""
     now = deps.clock()
-    found = intake.Collector()
+    found = device_input.Collector()
     path = ["input", "signature"]
     name = found.run(
         v.text, signature.name, [*path, "name"], limit=v.MAX_NAME, required=True, name=True

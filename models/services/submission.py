@@ -8,12 +8,12 @@ from datetime import datetime
 
 from models.negotiation import Party
 from models.quote import Quote, QuoteLine
-from models.services import imei_checks, instant_offers, intake, pending_checks
+from models.services import device_input, imei_checks, instant_offers, pending_checks
 from models.services.caller import Deps
 
 
 async def save_devices(
-    deps: Deps, quote: Quote, devices: Sequence[intake.DeviceIn], now: datetime
+    deps: Deps, quote: Quote, devices: Sequence[device_input.DeviceIn], now: datetime
 ) -> list[QuoteLine]:
     """Lines and units with their checks, pending external checks, and instant offers: a fixed
     number of statements whatever the number of devices and IMEIs."""
@@ -27,7 +27,7 @@ async def save_devices(
         carrier_locked=imei_checks.carrier_locked_imeis((d.carrier_lock, d.imeis) for d in devices),
     )
     stored = {imei: result.stored() for imei, result in checks.items()}
-    lines = await intake.create_lines(quote, devices, by=Party.CUSTOMER, checks=stored)
+    lines = await device_input.create_lines(quote, devices, by=Party.CUSTOMER, checks=stored)
     pending = [imei for imei, result in checks.items() if result.pending]
     await pending_checks.queue_pending(quote.organization_id, quote.id, pending, now)
     await instant_offers.make_offers(quote, lines, now)

@@ -15,7 +15,7 @@ from models.enums import CarrierLock, DeviceCondition
 from models.errors import DomainError, ErrorCode
 from models.organization import Organization
 from models.quote import Quote
-from models.services import idempotency, intake
+from models.services import device_input, idempotency
 from models.services.caller import Caller, Deps
 from models.services.instant_offers import Described, quote_device
 from models.services.journal import unit_of_work
@@ -91,12 +91,12 @@ async def instant_quote(
         raise DomainError(
             ErrorCode.NOT_FOUND, "this organization gives no instant quotes", ["input", "organizationSlug"]
         )
-    found = intake.Collector()
+    found = device_input.Collector()
     brand = found.run(v.text, device.brand, ["input", "brand"], required=True)
     model = found.run(v.text, device.model, ["input", "model"], required=True)
     storage = found.run(v.text, device.storage, ["input", "storage"], limit=32)
     answers = []
-    for i, (question, answer) in enumerate(device.answers[: intake.MAX_ANSWERS]):
+    for i, (question, answer) in enumerate(device.answers[: device_input.MAX_ANSWERS]):
         q = found.run(v.text, question, ["input", "conditionAnswers", str(i), "question"], required=True)
         a = found.run(v.text, answer, ["input", "conditionAnswers", str(i), "answer"], limit=200, required=True)
         answers.append((q or "", a or ""))
@@ -120,7 +120,7 @@ async def update_trade_in_page(
     """Staff (OWNER, MANAGER): the condition questionnaire and whether customers see instant
     offers. None leaves a setting as it is."""
     caller.require_staff(BRANDING_ROLES)
-    found = intake.Collector()
+    found = device_input.Collector()
     cleaned = None
     if questions is not None:
         cleaned = clean_questions(questions, found)
@@ -134,7 +134,7 @@ async def update_trade_in_page(
     return organization
 
 
-def clean_questions(questions: Sequence[QuestionIn], found: intake.Collector) -> list[dict[str, object]]:
+def clean_questions(questions: Sequence[QuestionIn], found: device_input.Collector) -> list[dict[str, object]]:
     path = ["input", "conditionQuestions"]
     if len(questions) > MAX_QUESTIONS:
         found.errors.append(DomainError(ErrorCode.INVALID_INPUT, f"at most {MAX_QUESTIONS} questions", path))
