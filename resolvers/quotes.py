@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q
 
 from graphql_api.context import Info
 from graphql_api.errors import unauthenticated
@@ -26,13 +26,13 @@ from graphql_api.types.quote import (
     quote_parts,
 )
 from graphql_api.types.thread import ThreadConnection, ThreadMessage, load_thread
+from models import quote_search
 from models.buy_order import BuyOrder as OrderRow
-from resolvers import after_nodes
 from models.negotiation import QuoteStatus as Status
-from models.quote import DeviceUnit
 from models.quote import Quote as QuoteRow
 from models.quote import QuoteLine as LineRow
 from models.quote import ThreadMessage as MessageRow
+from resolvers import after_nodes
 
 
 @strawberry.input
@@ -67,17 +67,8 @@ def _filtered(scope: Q, filter: QuoteFilter | None) -> Q:
         scope &= Q(status__in=list(filter.status))
     if filter.awaiting is not None:
         scope &= Q(awaiting=filter.awaiting)
-    search = (filter.search or "").strip()[:100]
-    if search:
-        digits = "".join(ch for ch in search if ch.isdigit())
-        match = (
-            Q(number__icontains=search)
-            | Q(contact_name__icontains=search)
-            | Q(contact_email__icontains=search)
-        )
-        if len(digits) >= 4 and digits == search.replace(" ", ""):
-            units = DeviceUnit.filter(imei__contains=digits).values("quote_id")
-            match |= Q(id__in=Subquery(units))
+    match = quote_search.matching(filter.search or "")
+    if match is not None:
         scope &= match
     return scope
 

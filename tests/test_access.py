@@ -573,6 +573,38 @@ async def test_quote_filters(api: Api, org: Org) -> None:
     assert await found(search="   ") == ids(await listing(api, org))
 
 
+async def test_the_search_finds_names_as_written_and_follows_changes(api: Api, org: Org) -> None:
+    """Quotes, double quotes and letters beyond ASCII in names; two-letter searches; a quote
+    found under the name it has now, not the one it was requested with."""
+    irish, _ = await submitted_as(api, org, {**CONTACT, "name": "Seán O'Brien", "email": "sean@obrien.test"}, [PHONE])
+    polish, _ = await submitted_as(
+        api, org, {**CONTACT, "name": 'Zoë "Zed" Łukasiewicz', "email": "zed@example.com"}, [PHONE]
+    )
+    data = await api(
+        doc.CREATE_REQUEST, {"input": {"customerName": "Provisional Name", "sendEmail": False}}, org.owner_token
+    )
+    renamed_id = data["createQuoteRequest"]["quote"]["id"]
+    link = token_of(data["createQuoteRequest"]["url"])
+    data = await api(doc.SUBMIT, {"input": {"quoteId": renamed_id, "contact": {**CONTACT, "name": "Final Name"},
+                                            "devices": [PHONE]}}, link)  # fmt: skip
+    assert data["submitQuote"]["userErrors"] == []
+
+    async def found(search: str) -> list[str]:
+        page = await listing(api, org, filter={"search": search})
+        assert page["totalCount"] == len(page["edges"])
+        return ids(page)
+
+    assert await found("o'brien") == [irish["id"]]
+    assert await found("SEÁN") == [irish["id"]]
+    assert await found('"zed"') == [polish["id"]]
+    assert await found('"') == [polish["id"]]
+    assert await found("ŁUKASIEWICZ") == [polish["id"]]
+    assert await found("ob") == [irish["id"]]
+    assert await found("Final name") == [renamed_id]
+    assert await found("Provisional") == []
+    assert await found("' OR 1=1 --") == []
+
+
 async def test_a_portal_session_lists_only_its_customers_quotes(api: Api, org: Org) -> None:
     requested, bob, negotiating, done, canceled = await five_quotes(api, org)
     draft_free = [canceled["id"], done["id"], negotiating["id"]]
