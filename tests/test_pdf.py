@@ -29,6 +29,7 @@ from graphql_api.pdf.documents import (
     ReceiptLineDoc,
 )
 from graphql_api.pdf.render import render_quote, render_receipt, render_shipping_label
+from graphql_api.pdf.sources import RenderedDocuments
 from graphql_api.pdf.typefaces import FONT_DIR
 
 NAMES = ("Zoë Łukasiewicz", "王伟", "Ngọc Ánh")
@@ -305,3 +306,35 @@ def test_a_fifty_line_receipt_renders_well_under_200_ms() -> None:
         render_receipt(document)
         timings.append(time.perf_counter() - started)
     assert min(timings) < 0.2
+
+
+async def test_a_document_is_rendered_once_and_anew_when_anything_it_shows_changes() -> None:
+    renders: list[ReceiptDoc] = []
+
+    def counting(doc: ReceiptDoc) -> bytes:
+        renders.append(doc)
+        return render_receipt(doc)
+
+    cache = RenderedDocuments()
+    first = await cache.get(counting, receipt())
+    assert await cache.get(counting, receipt()) is first  # an equal document, built anew
+    assert len(renders) == 1
+    changed = await cache.get(counting, replace(receipt(), branding=replace(BRANDING, headline="New")))
+    assert len(renders) == 2 and "New" in extracted_text(changed) and "New" not in extracted_text(first)
+
+
+async def test_rendered_documents_stay_within_their_bound() -> None:
+    cache = RenderedDocuments(max_bytes=1000)
+    sizes = {"a": 400, "b": 400, "c": 400, "huge": 5000}
+    renders: list[str] = []
+
+    def counting(doc: str) -> bytes:
+        renders.append(doc)
+        return b"x" * sizes[doc]
+
+    for name in sizes:
+        await cache.get(counting, name)
+    renders.clear()
+    for name in ("c", "b", "a", "huge"):  # "a", the oldest, went for "c"; "huge" never fits
+        await cache.get(counting, name)
+    assert renders == ["a", "huge"]

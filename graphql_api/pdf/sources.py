@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +28,41 @@ from models.quote import Acceptance, DeviceUnit, Quote, QuoteEvent, QuoteLine, T
 from models.sealing import quote_reference
 from models.services.verification import load_rows
 from models.validation import total
+
+
+"Rendered PDFs kept in memory per process, by total size."
+CACHE_BYTES = 16 * 1024 * 1024
+
+
+class RenderedDocuments:
+    """PDFs already rendered, by the document they show: a document is a frozen value of
+    everything its PDF prints, so an unchanged one is served without rendering it again (a
+    receipt is downloaded many times and never changes) and any change renders anew. The least
+    recently used go first once their total passes the bound."""
+
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._pdfs: OrderedDict[tuple[Callable[..., bytes], Hashable], bytes] = OrderedDict()
+        self._bytes = 0
+
+    async def get(self, render: Callable[..., bytes], doc: Hashable) -> bytes:
+        key = (render, doc)
+        pdf = self._pdfs.get(key)
+        if pdf is not None:
+            self._pdfs.move_to_end(key)
+            return pdf
+        pdf = await asyncio.to_thread(render, doc)  # off the event loop
+        if len(pdf) <= self.max_bytes and key not in self._pdfs:
+            self._pdfs[key] = pdf
+            self._bytes += len(pdf)
+            while self._bytes > self.max_bytes:
+                _, dropped = self._pdfs.popitem(last=False)
+                self._bytes -= len(dropped)
+        return pdf
+
+
+_rendered = RenderedDocuments()
+rendered = _rendered.get
 
 
 def branding(organization: Organization) -> BrandingDoc:
@@ -94,7 +130,7 @@ async def quote_pdf(quote_id: int) -> bytes:
         last_message=last.body if last else None,
         last_message_author=last.author_name if last else None,
     )
-    return await asyncio.to_thread(render_quote, doc)
+    return await rendered(render_quote, doc)
 
 
 async def receipt_pdf(order_id: int) -> bytes:
@@ -136,7 +172,7 @@ async def receipt_pdf(order_id: int) -> bytes:
         sealed_event_count=quote.event_count,
         seal_key_id=quote.seal_key_id or "",
     )
-    return await asyncio.to_thread(render_receipt, doc)
+    return await rendered(render_receipt, doc)
 
 
 async def label_pdf(order_id: int) -> bytes:
@@ -152,7 +188,7 @@ async def label_pdf(order_id: int) -> bytes:
         receiving_address=organization.receiving_address or organization.name,
         devices=tuple(f"{row.quantity} × {row.brand} {row.model}" for row in rows),
     )
-    return await asyncio.to_thread(render_shipping_label, doc)
+    return await rendered(render_shipping_label, doc)
 
 
 async def certificate_pdf(acceptance_id: int) -> bytes:
@@ -206,7 +242,7 @@ async def certificate_pdf(acceptance_id: int) -> bytes:
         withdrawn_at=acceptance.withdrawn_at,
         withdrawal_hash=withdrawal.hash if withdrawal else None,
     )
-    return await asyncio.to_thread(render_certificate, doc)
+    return await rendered(render_certificate, doc)
 
 
 def _event_doc(event: QuoteEvent, messages: dict[int, ThreadMessage]) -> EventDoc:
