@@ -1,7 +1,7 @@
 """Tradequote side by side with its floor: a bare Strawberry app answering the same bytes.
 
     .venv/bin/python -m benchmarks.floor [--database-url postgres://...] [--quotes 2000]
-        [--requests 300] [--concurrency 16] [--mutations 40] [--subscribers 200]
+        [--requests 300] [--concurrency 32] [--mutations 40] [--subscribers 200]
 
 Seeds a database (SQLite in a temporary directory unless a URL of an empty PostgreSQL database
 is given) with `--quotes` other quotes, starts `tradequote serve` (one worker, `--loop asyncio`),
@@ -12,6 +12,8 @@ memory, then loads each server in turn from this process over keep-alive HTTP/1.
 p50/p99 and the server's CPU per request (from /proc) of both, and Tradequote's ratio to the
 floor: the thread view (20 lines, 50 messages), the staff queue (first page of 50, and a search),
 `submitQuote` with 50 devices and 50 IMEIs, `counterOffer` on 20 lines, the 50-line receipt PDF.
+A last pass per screen sends Tradequote's requests from one client, one after the other: its
+latency when nobody else is waiting (the figure the per-request targets speak of).
 Then it runs `benchmarks/fanout.py` (one message to `--subscribers` WebSocket subscribers).
 
 Rate limits are off in both servers (one token sends every request)."""
@@ -228,6 +230,24 @@ class Screen:
     requests: list[bytes]
     "The one request the floor answers (the same document and variables)."
     floor_request: bytes
+    "Tradequote's requests for the one-client pass (its latency when nothing else waits)."
+    solo: list[bytes]
+
+
+"Requests of the one-client pass: reads repeat one request, mutations each need their own."
+SOLO_READS = 100
+SOLO_MUTATIONS = 30
+
+
+def read_screen(name: str, body: bytes, token: str, count: int) -> Screen:
+    return Screen(name, [post("/graphql", body, token)] * count, post("/graphql", body, None),
+                  [post("/graphql", body, token)] * SOLO_READS)  # fmt: skip
+
+
+def mutation_screen(name: str, requests: list[bytes], floor_request: bytes) -> Screen:
+    """`requests`: the floor's (already sent, to capture its answer), the loaded pass's, then the
+    one-client pass's."""
+    return Screen(name, requests[1:-SOLO_MUTATIONS], floor_request, requests[-SOLO_MUTATIONS:])
 
 
 def body_of(query: str, variables: dict[str, Any]) -> bytes:
@@ -266,17 +286,17 @@ async def prepare(api: Api, http: httpx.AsyncClient, token: str, args: argparse.
         await api(doc.SEND_MESSAGE, {"input": {"quoteId": quote_id, "body": f"note {i}"}},
                   link if i % 2 else token)
     body = await capture(doc.THREAD_VIEW, {"id": quote_id}, token)
-    screens.append(Screen("thread view (staff)", [post("/graphql", body, token)] * reads,
-                          post("/graphql", body, None)))
+    screens.append(read_screen("thread view (staff)", body, token, reads))
 
     # The staff queue: the first page of 50, and a search.
     for name, variables in (("staff queue: first 50", {"first": 50}),
                             ("staff queue: search", {"first": 50, "filter": {"search": "okafor"}})):
         body = await capture(doc.QUOTES, variables, token)
-        screens.append(Screen(name, [post("/graphql", body, token)] * reads, post("/graphql", body, None)))
+        screens.append(read_screen(name, body, token, reads))
 
-    # submitQuote: 50 devices with 50 IMEIs, each on a fresh request.
-    count = args.mutations + 1
+    # submitQuote: 50 devices with 50 IMEIs, each on a fresh request (the first for the floor,
+    # then those of the loaded pass, then those of the one-client pass).
+    count = 1 + args.mutations + SOLO_MUTATIONS
     links = [await request_link() for _ in range(count)]
     bodies = [body_of(doc.SUBMIT, {"input": {"quoteId": q, "contact": CONTACT,
                                              "devices": devices(50, 1_000_000 + n * 100)}})
@@ -284,9 +304,9 @@ async def prepare(api: Api, http: httpx.AsyncClient, token: str, args: argparse.
     answer = await http.post("/graphql", content=bodies[0], headers={
         "Authorization": f"Bearer {links[0][1]}", "Content-Type": "application/json"})
     captures["graphql"][bodies[0].decode()] = answer.json()["data"]
-    screens.append(Screen("submitQuote: 50 devices, 50 IMEIs",
-                          [post("/graphql", b, q[1]) for b, q in zip(bodies[1:], links[1:], strict=True)],
-                          post("/graphql", bodies[0], None)))  # fmt: skip
+    screens.append(mutation_screen("submitQuote: 50 devices, 50 IMEIs",
+                                   [post("/graphql", b, q[1]) for b, q in zip(bodies, links, strict=True)],
+                                   post("/graphql", bodies[0], None)))  # fmt: skip
 
     # counterOffer on 20 lines, each on a quote of its own.
     submitted = []
@@ -299,8 +319,8 @@ async def prepare(api: Api, http: httpx.AsyncClient, token: str, args: argparse.
     answer = await http.post("/graphql", content=bodies[0], headers={
         "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     captures["graphql"][bodies[0].decode()] = answer.json()["data"]
-    screens.append(Screen("counterOffer: 20 lines", [post("/graphql", b, token) for b in bodies[1:]],
-                          post("/graphql", bodies[0], None)))
+    screens.append(mutation_screen("counterOffer: 20 lines", [post("/graphql", b, token) for b in bodies],
+                                   post("/graphql", bodies[0], None)))
 
     # The receipt of a 50-line buy order.
     quote_id, link = await request_link()
@@ -316,7 +336,8 @@ async def prepare(api: Api, http: httpx.AsyncClient, token: str, args: argparse.
     pdf = await http.get(path)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF"), pdf.status_code
     captures["files"][path] = (base64.b64encode(pdf.content).decode(), "application/pdf")
-    screens.append(Screen("receipt PDF: 50 lines", [get(path)] * max(20, args.mutations), get(path)))
+    screens.append(Screen("receipt PDF: 50 lines", [get(path)] * max(20, args.mutations), get(path),
+                          [get(path)] * SOLO_READS))
     return screens
 
 
@@ -384,7 +405,9 @@ async def measure(args: argparse.Namespace) -> None:
                 print(f"  tradequote {ours.line()}")
                 print(f"  floor      {base.line()}")
                 cpu = f"{ours.cpu_ms / base.cpu_ms:.2f}x" if base.cpu_ms else "(floor below the clock tick)"
-                print(f"  ratio      {ours.rps / base.rps:.2f}x throughput, {cpu} CPU per request\n")
+                print(f"  ratio      {ours.rps / base.rps:.2f}x throughput, {cpu} CPU per request")
+                alone = await load(port, server.pid, screen.solo, 1, min(5, len(screen.solo) // 5))
+                print(f"  one client {alone.line()}\n")
         finally:
             for process in (server, floor):
                 if process is not None:
@@ -406,7 +429,7 @@ def main() -> None:
     parser.add_argument("--quotes", type=int, default=2000, help="other quotes in the database")
     parser.add_argument("--requests", type=int, default=300, help="requests per read screen")
     parser.add_argument("--mutations", type=int, default=40, help="requests per mutation screen")
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--subscribers", type=int, default=200, help="fan-out subscribers (0: skip)")
     parser.add_argument("--fanout-rounds", type=int, default=5)
     parser.add_argument("--only", help="only the screens whose name contains this text")

@@ -17,6 +17,7 @@ from graphql_api.http.operations import ObserveOperations, report_errors
 from graphql_api.http.tracing import tracing_extension
 from graphql_api.gateway.faults import DatabaseFaults
 from graphql_api.gateway.input import InputGuard
+from graphql_api.input_conversion import plan_input_conversion
 from graphql_api.gateway.guard import Gateway
 from graphql_api.live import ExecutionContext, LoadersPerOperation
 from graphql_api.types.buy_order import BuyOrder
@@ -147,7 +148,7 @@ class Schema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    return Schema(
+    built = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -169,6 +170,8 @@ def build_schema() -> strawberry.Schema:
             ObserveOperations,  # after MaskUnexpectedErrors: it sees errors before masking
         ],
     )
+    plan_input_conversion(built)
+    return built
 
 
 schema = build_schema()
