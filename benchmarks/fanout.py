@@ -17,17 +17,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
+import re
 import resource
 import secrets
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +87,27 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def profiling(directory: str | None, name: str, pid: int) -> Iterator[None]:
+    """py-spy's stacks of the server (its `--format raw`) while the block runs, into
+    DIRECTORY/<screen>.txt; `python -m benchmarks.stacks FILE` summarizes them."""
+    if directory is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or "py-spy"
+    output = Path(directory) / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".txt")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    recorder = subprocess.Popen([spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
+                                 "--output", str(output), "--nonblocking"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    time.sleep(1.0)  # attached
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(30)
 
 
 def free_port() -> int:
@@ -230,20 +256,21 @@ async def run(args: argparse.Namespace) -> None:
                 gc.disable()
                 latencies: list[float] = []
                 cpu_before = cpu_seconds(process.pid)
-                for number in range(args.rounds):
-                    body = f"round {number}"
-                    started, answered, got = await deliver(
-                        http, token, quote_id, subscribers, body, 10.0
-                    )
-                    if got != len(subscribers):
-                        raise SystemExit(f"{body}: only {got} of {len(subscribers)} received it")
-                    round_latencies = [s.arrivals[body] - started for s in subscribers]
-                    latencies += round_latencies
-                    if args.verbose:
-                        print(f"  {body}: p50 {percentile(round_latencies, .5) * 1000:6.1f} ms"
-                              f"  p99 {percentile(round_latencies, .99) * 1000:6.1f} ms"
-                              f"  (mutation answered after {(answered - started) * 1000:.1f} ms)")  # fmt: skip
-                    await asyncio.sleep(args.pause)
+                with profiling(args.profile, "fan-out", process.pid):
+                    for number in range(args.rounds):
+                        body = f"round {number}"
+                        started, answered, got = await deliver(
+                            http, token, quote_id, subscribers, body, 10.0
+                        )
+                        if got != len(subscribers):
+                            raise SystemExit(f"{body}: only {got} of {len(subscribers)} received it")
+                        round_latencies = [s.arrivals[body] - started for s in subscribers]
+                        latencies += round_latencies
+                        if args.verbose:
+                            print(f"  {body}: p50 {percentile(round_latencies, .5) * 1000:6.1f} ms"
+                                  f"  p99 {percentile(round_latencies, .99) * 1000:6.1f} ms"
+                                  f"  (mutation answered after {(answered - started) * 1000:.1f} ms)")  # fmt: skip
+                        await asyncio.sleep(args.pause)
 
                 cpu = cpu_seconds(process.pid) - cpu_before
                 gc.enable()
@@ -279,6 +306,7 @@ def main() -> None:
     parser.add_argument("--no-compression", action="store_true", help="no permessage-deflate")
     parser.add_argument("--verbose", action="store_true", help="print every round")
     parser.add_argument("--server-log", help="keep the server's output in this file")
+    parser.add_argument("--profile", metavar="DIR", help="record py-spy stacks of the server while measuring")
     asyncio.run(run(parser.parse_args()))
 
 
