@@ -3,6 +3,7 @@ viewer get one execution per event, and nobody sees what only another viewer may
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests import documents as doc
@@ -58,3 +59,42 @@ async def test_staff_and_customers_on_one_quote_share_executions_and_see_their_o
         assert [m["body"] for m in again] == ["Still there?"] * 4
         for client in clients:
             await client.nothing_more()
+
+
+async def test_shared_subscribers_get_the_same_frame_and_one_leaving_keeps_the_others(
+    api: Api, org: Org, app: Any, live_url: str
+) -> None:
+    quote, _ = await submitted(api, org)
+    variables = {"id": quote["id"]}
+    async with (
+        ws_connect(live_url, org.owner_token) as first,
+        ws_connect(live_url, org.owner_token) as second,
+        ws_connect(live_url, org.owner_token, legacy=True) as legacy,
+    ):
+        async with until_subscribed(app, quote_topic(quote["id"]), 4):
+            ops = [await client.subscribe(THREAD_WITH_UNITS, variables) for client in (first, second)]
+            await second.subscribe(THREAD_WITH_UNITS, variables)  # one more on the same socket
+            await legacy.subscribe(THREAD_WITH_UNITS, variables)
+        assert shared_streams(app) == [1, 3]  # the legacy protocol's stream is its own
+
+        await api(doc.SEND_MESSAGE, {"input": {"quoteId": quote["id"], "body": "Same"}}, org.owner_token)
+        frames = [await first.ws.recv(), await second.ws.recv(), await second.ws.recv()]
+        heads, payloads = zip(*(str(frame).split(',"payload":', 1) for frame in frames), strict=True)
+        assert sorted(heads) == ['{"id":"1","type":"next"', '{"id":"1","type":"next"', '{"id":"2","type":"next"']
+        assert len(set(payloads)) == 1 and '"body":"Same"' in payloads[0]
+        assert (await legacy.next("1"))["threadMessages"]["body"] == "Same"
+
+        await first.send({"id": ops[0], "type": "complete"})
+        await api(doc.SEND_MESSAGE, {"input": {"quoteId": quote["id"], "body": "Still"}}, org.owner_token)
+        still = await second.results(2)
+        assert sorted(still) == ["1", "2"]
+        assert all(m["threadMessages"]["body"] == "Still" for ms in still.values() for m in ms)
+        assert (await legacy.next("1"))["threadMessages"]["body"] == "Still"
+        await first.nothing_more()
+        assert shared_streams(app) == [1, 2]
+
+    for _ in range(100):  # every subscriber gone: the streams and their broker subscriptions end
+        if not shared_streams(app) and app.state.live.subscriptions == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert shared_streams(app) == [] and app.state.live.subscriptions == 0
