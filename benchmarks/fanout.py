@@ -122,7 +122,9 @@ async def client_groups(args: argparse.Namespace, url: str, token: str,
     counts = [len(range(i, args.subscribers, groups)) for i in range(groups)]
     loop = asyncio.get_running_loop()
     if args.client_processes == 0:
-        task = asyncio.create_task(clients(url, token, quote_id, counts[0], compression, reports.put_nowait))
+        task = asyncio.create_task(
+            clients(url, token, quote_id, counts[0], compression, reports.put_nowait)
+        )
         try:
             yield 1, reports
         finally:
@@ -133,7 +135,9 @@ async def client_groups(args: argparse.Namespace, url: str, token: str,
     processes: list[multiprocessing.process.BaseProcess] = []
     for count in counts:
         ours, theirs = spawn.Pipe()
-        process = spawn.Process(target=client_process, args=(url, token, quote_id, count, compression, theirs))
+        process = spawn.Process(
+            target=client_process, args=(url, token, quote_id, count, compression, theirs)
+        )
         process.start()
         processes.append(process)
 
@@ -234,7 +238,9 @@ async def graphql(http: httpx.AsyncClient, query: str, variables: dict, token: s
     return body["data"]
 
 
-async def subscribe(url: str, token: str, quote_id: str, compression: str | None) -> ClientConnection:
+async def subscribe(
+    url: str, token: str, quote_id: str, compression: str | None
+) -> ClientConnection:
     ws = await connect(
         url, subprotocols=["graphql-transport-ws"], proxy=None, compression=compression,  # type: ignore[list-item]
         open_timeout=30, ping_interval=None,
@@ -261,7 +267,9 @@ async def deliver(http: httpx.AsyncClient, token: str, quote_id: str, groups: in
     deadline = started + timeout
     with contextlib.suppress(TimeoutError):
         while got < groups:
-            kind, reported, times = await asyncio.wait_for(reports.get(), deadline - time.perf_counter())
+            kind, reported, times = await asyncio.wait_for(
+                reports.get(), deadline - time.perf_counter()
+            )
             if kind == "got" and reported == body:  # (not a late warm-up message)
                 arrivals += times
                 got += 1
@@ -274,12 +282,15 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> None:
-    raise_open_file_limit(args.subscribers * 2 + 256)  # the server's sockets, and in-process clients
+    # the server's sockets, and the clients' when they run in this process
+    raise_open_file_limit(args.subscribers * 2 + 256)
     with tempfile.TemporaryDirectory(prefix="tq-fanout-") as tmp:
         workdir = Path(tmp)
         database_url = args.database_url or f"sqlite://{workdir / 'bench.db'}"
         log_path = Path(args.server_log) if args.server_log else workdir / "server.log"
-        process, base, token = start_server(database_url, workdir, log_path, not args.no_compression)
+        process, base, token = start_server(
+            database_url, workdir, log_path, not args.no_compression
+        )
         try:
             async with httpx.AsyncClient(base_url=base, timeout=30) as http:
                 data = await graphql(
@@ -301,7 +312,9 @@ async def run(args: argparse.Namespace) -> None:
                     # thousand connections opened (~0.3 s, once) belongs to start-up.
                     settled = 0
                     for attempt in range(100):
-                        _, got = await deliver(http, token, quote_id, groups, reports, f"warm-up {attempt}", 2.0)
+                        _, got = await deliver(
+                            http, token, quote_id, groups, reports, f"warm-up {attempt}", 2.0
+                        )
                         settled = settled + 1 if len(got) == args.subscribers else 0
                         if settled == args.warm_up:
                             break
@@ -315,9 +328,13 @@ async def run(args: argparse.Namespace) -> None:
                     with profiling(args.profile, "fan-out", process.pid):
                         for number in range(args.rounds):
                             body = f"round {number}"
-                            started, got = await deliver(http, token, quote_id, groups, reports, body, 10.0)
+                            started, got = await deliver(
+                                http, token, quote_id, groups, reports, body, 10.0
+                            )
                             if len(got) != args.subscribers:
-                                raise SystemExit(f"{body}: not all of {args.subscribers} received it")
+                                raise SystemExit(
+                                    f"{body}: not all of {args.subscribers} received it"
+                                )
                             round_latencies = [t - started for t in got]
                             latencies += round_latencies
                             if args.verbose:
@@ -357,7 +374,9 @@ def main() -> None:
                         help="worker processes for the clients (0: in this process)")  # fmt: skip
     parser.add_argument("--verbose", action="store_true", help="print every round")
     parser.add_argument("--server-log", help="keep the server's output in this file")
-    parser.add_argument("--profile", metavar="DIR", help="record py-spy stacks of the server while measuring")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="record py-spy stacks of the server while measuring"
+    )
     asyncio.run(run(parser.parse_args()))
 
 

@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import gc
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol, cast
-
-import orjson
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graphql_api.context import operation_loaders, use_loaders
+from graphql_api.context import use_loaders
 from graphql_api.loaders import Loaders
 from graphql_api.pubsub import Broker, Payload
 from graphql_api.shared_streams import SharedStreams

@@ -22,8 +22,8 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from graphql_api.auth import BadToken, Viewer, resolve_viewer
 from graphql_api.context import Context
 from graphql_api.live import Live
-from graphql_api.shared_streams import TOO_SLOW, stream_key
 from graphql_api.settings import Settings
+from graphql_api.shared_streams import TOO_SLOW, stream_key
 
 SHUTTING_DOWN = (1000, "server shutting down")
 RESTARTING = (1012, "server restarting: connect again")
@@ -46,7 +46,9 @@ async def authenticate(params: Mapping[str, Any] | None, secret_key: str) -> Vie
     try:
         return await resolve_viewer(header, secret_key)
     except BadToken as error:
-        raise ConnectionRejectionError({"message": str(error), "reason": error.reason.value}) from None
+        raise ConnectionRejectionError(
+            {"message": str(error), "reason": error.reason.value}
+        ) from None
 
 
 def _live(context: Context) -> Live:
@@ -112,7 +114,7 @@ async def _send_shared(handler: Any, message: Any, kind: str) -> bool:
     if message.get("type") != kind or not isinstance(handler.websocket, TextWebSocketAdapter):
         return False
     payload = _live(handler.context).frame(message["payload"], handler.view.encode_json_string)
-    frame = '{"id":%s,"type":"%s","payload":%s}' % (json.dumps(message["id"]), kind, payload)
+    frame = f'{{"id":{json.dumps(message["id"])},"type":"{kind}","payload":{payload}}}'
     await handler.websocket.send_encoded(frame)
     return True
 

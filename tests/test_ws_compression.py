@@ -13,7 +13,9 @@ from tests.server import environment, serving
 
 
 @pytest.mark.parametrize("setting", [None, "off", "on"])
-async def test_compression_is_negotiated_only_when_configured(tmp_path: Path, setting: str | None) -> None:
+async def test_compression_is_negotiated_only_when_configured(
+    tmp_path: Path, setting: str | None
+) -> None:
     extra = {} if setting is None else {"TRADEQUOTE_WS_COMPRESSION": setting}
     env = environment(f"sqlite://{tmp_path / 'tq.db'}", tmp_path, **extra)
     with serving(env, tmp_path) as base:
