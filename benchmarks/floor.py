@@ -45,7 +45,7 @@ import httpx
 from stdnum import luhn
 from tortoise import connections
 
-from benchmarks.fanout import cpu_seconds, free_port
+from benchmarks.fanout import cpu_seconds, free_port, profiling
 from tests import documents as doc
 from tests.client import Api
 from tests.flow import CONTACT, PHONE
@@ -339,27 +339,6 @@ async def prepare(api: Api, http: httpx.AsyncClient, token: str, args: argparse.
     screens.append(Screen("receipt PDF: 50 lines", [get(path)] * max(20, args.mutations), get(path),
                           [get(path)] * SOLO_READS))
     return screens
-
-
-@contextlib.contextmanager
-def profiling(directory: str | None, name: str, pid: int) -> Iterator[None]:
-    """py-spy's stacks of the server (its `--format raw`) while the block runs, into
-    DIRECTORY/<screen>.txt; `python -m benchmarks.stacks FILE` summarizes them."""
-    if directory is None:
-        yield
-        return
-    spy = shutil.which("py-spy") or "py-spy"
-    output = Path(directory) / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".txt")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    recorder = subprocess.Popen([spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
-                                 "--output", str(output), "--nonblocking"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    time.sleep(1.0)  # attached
-    try:
-        yield
-    finally:
-        recorder.send_signal(signal.SIGINT)
-        recorder.wait(30)
 
 
 async def measure(args: argparse.Namespace) -> None:

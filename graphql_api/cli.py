@@ -101,6 +101,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         log_config=logging_config(settings),
         access_log=False,  # ObserveRequests logs each request once, without tokens or addresses
         ws_max_size=settings.limits.max_body_bytes,
+        ws_per_message_deflate=settings.ws_compression,  # README, "Live updates"
     )
     return 0
 

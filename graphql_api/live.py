@@ -1,33 +1,33 @@
-"""What GraphQL subscriptions need from the running server: the broker's events, one set of
-loaders per event shared by every local subscriber that resolves it, and the open WebSocket
+"""What GraphQL subscriptions need from the running server: the broker's events, the streams
+that subscribers with the same document, variables and viewer share (`shared_streams`), one set
+of loaders per event shared by every stream that resolves it, and the open WebSocket
 connections, so that a shutdown can complete their subscriptions before closing them.
 
-A thousand subscribers of one quote on this replica receive the same event object from the
-broker; the first to resolve it loads what it needs, the others find it in that event's loaders,
-so the cost per subscriber is the execution of its selection, not SQL.
+A thousand subscribers of one quote on this replica with a few distinct viewers and documents
+run a few streams: the broker hands each stream the same event object; the first to resolve it
+loads what it needs, the others find it in that event's loaders. Each stream executes its
+selection once per event, and its result is encoded once for all its subscribers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import gc
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol, cast
-
-import orjson
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graphql_api.context import operation_loaders, use_loaders
+from graphql_api.context import use_loaders
 from graphql_api.loaders import Loaders
 from graphql_api.pubsub import Broker, Payload
+from graphql_api.shared_streams import SharedStreams
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,9 @@ class Live:
         "Set once shutdown began: new WebSocket connections are turned away."
         self.closing = False
         self._loaders: OrderedDict[int, tuple[Payload, Loaders]] = OrderedDict()
+        self._frames: OrderedDict[int, tuple[Any, str]] = OrderedDict()
         self._gc_pause = GCPause(MAX_GC_PAUSE_SECONDS)
+        self.streams = SharedStreams(self._gc_pause)
 
     def delivery(self) -> contextlib.AbstractContextManager[None]:
         """Around one subscriber's handling of one event, from picking it up to asking for the
@@ -77,6 +79,28 @@ class Live:
         if len(self._loaders) > REMEMBERED_EVENTS:
             self._loaders.popitem(last=False)
         return loaders
+
+    @property
+    def subscriptions(self) -> int:
+        """Active subscriptions on this process: one per subscriber, shared streams or not."""
+        return self.broker.active_subscriptions - len(self.streams) + self.streams.subscribers
+
+    def frame(self, payload: dict[str, Any], encode: Callable[[Any], str]) -> str:
+        """The encoded `payload` of a `next` message, encoded once for every member of a shared
+        stream (they send the same result: the same data object). The last few are remembered
+        (holding the data keeps its id from being reused)."""
+        data = payload.get("data")
+        if data is None or set(payload) - {"data", "errors"}:
+            return encode(payload)
+        key = id(data)
+        known = self._frames.get(key)
+        if known is not None and known[0] is data:
+            return known[1]
+        text = encode(payload)
+        self._frames[key] = (data, text)
+        if len(self._frames) > REMEMBERED_EVENTS:
+            self._frames.popitem(last=False)
+        return text
 
     async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
         """Shutdown: end every subscription (each client gets `complete`), then close each
@@ -158,67 +182,4 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)
         executor._relevant_sub_fields = {}
-        executor._per_event = True
         return executor
-
-    def execute_operation(self, serially: bool | None = None) -> Any:
-        """One execution per event for every subscriber with the same document, variables and
-        viewer (see `shared_execution`)."""
-        if not self.__dict__.get("_per_event"):
-            return super().execute_operation(serially)
-        return shared_execution(self, lambda: super(ExecutionContext, self).execute_operation(serially))
-
-
-def _viewer_key(context: Any) -> Any:
-    """Whose view an execution is: the viewer without the token it came with (two tabs of the
-    same staff member, or a thousand customers on one link, see the same thing)."""
-    viewer = getattr(context, "viewer", None)
-    if viewer is None:
-        return None
-    return dataclasses.replace(viewer, token_id=None)
-
-
-def shared_execution(executor: Any, execute: Callable[[], Any]) -> Any:
-    """The result of `execute()` for this event, shared with every subscriber on this process
-    that runs the same operation (the same parsed document: the parse cache hands it to all)
-    with the same variables, as the same viewer, on the same event.
-
-    The event is told apart by the record under the root value (`_record`, from the event's
-    shared loaders); a root value without one is executed on its own. What differs per viewer
-    (staff-only fields) is never shared: the viewer is part of the key."""
-    loaders = operation_loaders()
-    record = getattr(executor.root_value, "_record", None)
-    viewer = _viewer_key(executor.context_value)
-    if loaders is None or record is None or viewer is None:
-        return execute()
-    try:
-        variables = orjson.dumps(executor.variable_values, option=orjson.OPT_SORT_KEYS, default=str)
-    except TypeError:
-        return execute()
-    key = ("execution", id(executor.operation), variables, viewer, id(record))
-    known = loaders.shared.get(key)
-    if known is not None and known[0] is executor.operation and known[1] is record:
-        result = known[2]
-    else:
-        result = execute()
-        if executor.is_awaitable(result):
-            result = asyncio.ensure_future(result)
-        loaders.shared[key] = (executor.operation, record, result)
-    if isinstance(result, asyncio.Future):
-        return asyncio.shield(result)  # a subscriber that leaves does not cancel the others'
-    return result
-
-
-def shared_frame(loaders: Loaders | None, payload: dict[str, Any], encode: Callable[[Any], str]) -> str:
-    """The encoded `payload` of a `next` message, encoded once per event for every subscriber
-    whose execution was shared (the same data object)."""
-    data = payload.get("data")
-    if loaders is None or data is None or set(payload) - {"data", "errors"}:
-        return encode(payload)
-    key = ("frame", id(data))
-    known = loaders.shared.get(key)
-    if known is not None and known[0] is data:
-        return cast(str, known[1])
-    text = encode(payload)
-    loaders.shared[key] = (data, text)
-    return text

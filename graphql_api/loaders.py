@@ -281,8 +281,6 @@ class Loaders:
         self.after = AfterLoaders()
         "GraphQL objects built once per request: (what, quote id, …) → its future (`quote_parts`)."
         self.built: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
-        "What every subscriber resolving one event shares: executions, encoded frames (`live`)."
-        self.shared: dict[tuple[Any, ...], Any] = {}
 
     def forget_quote(self, quote_id: int) -> None:
         """After a write: drop everything cached about the quote."""

@@ -35,6 +35,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     "Seconds a WebSocket may stay open without sending `connection_init`."
     ws_init_timeout: float = 10.0
+    "Offer permessage-deflate to WebSocket clients (TRADEQUOTE_WS_COMPRESSION; off by default)."
+    ws_compression: bool = False
     "Seconds between two expiry sweeps of a server or worker."
     sweep_interval: float = 30.0
     "An external IMEI checking service (see graphql_api/checks/http_provider.py), if any."
@@ -140,6 +142,7 @@ class Settings:
                 )
             ),
             signing_keys=signing_keys,
+            ws_compression=_flag(environ, "TRADEQUOTE_WS_COMPRESSION", default=cls.ws_compression),
             graphiql=_flag(environ, "TRADEQUOTE_GRAPHIQL", default=env != "production"),
             log_json=_flag(environ, "TRADEQUOTE_LOG_JSON", default=env == "production"),
             log_level=_log_level(environ.get("TRADEQUOTE_LOG_LEVEL", cls.log_level)),

@@ -20,9 +20,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from graphql_api.auth import BadToken, Viewer, resolve_viewer
-from graphql_api.context import Context, operation_loaders
-from graphql_api.live import Live, shared_frame
+from graphql_api.context import Context
+from graphql_api.live import Live
 from graphql_api.settings import Settings
+from graphql_api.shared_streams import TOO_SLOW, stream_key
 
 SHUTTING_DOWN = (1000, "server shutting down")
 RESTARTING = (1012, "server restarting: connect again")
@@ -45,7 +46,9 @@ async def authenticate(params: Mapping[str, Any] | None, secret_key: str) -> Vie
     try:
         return await resolve_viewer(header, secret_key)
     except BadToken as error:
-        raise ConnectionRejectionError({"message": str(error), "reason": error.reason.value}) from None
+        raise ConnectionRejectionError(
+            {"message": str(error), "reason": error.reason.value}
+        ) from None
 
 
 def _live(context: Context) -> Live:
@@ -72,8 +75,56 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
+class SharingSchema:
+    """The schema as a WebSocket handler runs it: a subscription that other subscribers on this
+    process share (same document, variables and viewer) joins their stream (`shared_streams`)."""
+
+    def __init__(self, schema: Any, handler: Any) -> None:
+        self._schema = schema
+        self._handler = handler
+
+    async def stream(self, query: str | None, **arguments: Any) -> Any:
+        return await self._open("stream", query, arguments)
+
+    async def subscribe(self, query: str | None, **arguments: Any) -> Any:
+        return await self._open("subscribe", query, arguments)
+
+    async def _open(self, kind: str, query: str | None, arguments: dict[str, Any]) -> Any:
+        run = getattr(self._schema, kind)
+        context = arguments.get("context_value")
+        shared = set(arguments) <= {"variable_values", "context_value", "root_value",
+                                    "operation_name", "allowed_operation_types"}  # fmt: skip
+        key = shared and stream_key(
+            query, arguments.get("operation_name"), arguments.get("variable_values"), context, kind
+        )
+        if not key:
+            return await run(query, **arguments)
+        handler = self._handler
+        return _live(handler.context).streams.join(
+            key,
+            lambda: run(query, **arguments),
+            lambda: asyncio.ensure_future(_close(handler, *TOO_SLOW)),
+        )
+
+
+async def _send_shared(handler: Any, message: Any, kind: str) -> bool:
+    """Send a `next` (or legacy `data`) message whose payload may be shared with other
+    subscribers: encoded once for all, only the operation id differs between their frames.
+    False if `message` is another kind of message, to be sent as usual."""
+    if message.get("type") != kind or not isinstance(handler.websocket, TextWebSocketAdapter):
+        return False
+    payload = _live(handler.context).frame(message["payload"], handler.view.encode_json_string)
+    frame = f'{{"id":{json.dumps(message["id"])},"type":"{kind}","payload":{payload}}}'
+    await handler.websocket.send_encoded(frame)
+    return True
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws, registered with Live for the shutdown."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema = SharingSchema(self.schema, self)  # type: ignore[assignment]
 
     async def handle(self) -> None:
         live = _live(self.context)
@@ -87,14 +138,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             live.connections.discard(self)
 
     async def send_message(self, message: Any) -> None:
-        """A `next` message of a shared execution is encoded once for all its subscribers:
-        only the operation id differs between their frames."""
-        if message.get("type") != "next" or not isinstance(self.websocket, TextWebSocketAdapter):
+        if not await _send_shared(self, message, "next"):
             await super().send_message(message)
-            return
-        payload = shared_frame(operation_loaders(), message["payload"], self.view.encode_json_string)
-        frame = '{"id":%s,"type":"next","payload":%s}' % (json.dumps(message["id"]), payload)
-        await self.websocket.send_encoded(frame)
 
     async def finish(self) -> None:
         tasks = [operation.task for operation in self.operations.values() if operation.task]
@@ -106,6 +151,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     """The legacy graphql-ws (subscriptions-transport-ws) protocol, with the same
     initialisation timeout as graphql-transport-ws and registered with Live for the shutdown."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema = SharingSchema(self.schema, self)  # type: ignore[assignment]
+
+    async def send_message(self, message: Any) -> None:
+        if not await _send_shared(self, message, "data"):
+            await super().send_message(message)
 
     async def handle(self) -> None:
         live = _live(self.context)

@@ -65,7 +65,8 @@ async def until_subscribed(app: Starlette, topic: str, count: int) -> AsyncItera
     """On leaving the block, wait until `count` more subscribers listen on `topic` in `app`
     (and have had a moment to read where things stand)."""
     fanout = app.state.broker._fanout  # test-only peek at the broker's local subscribers
-    listening = lambda: len(fanout._topics.get(topic, ()))
+    streams = app.state.live.streams  # and at those who joined a shared stream (any topic)
+    listening = lambda: len(fanout._topics.get(topic, ())) + streams.subscribers - len(streams)
     before = listening()
     yield
     deadline = time.monotonic() + TIMEOUT

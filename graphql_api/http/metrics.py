@@ -181,7 +181,7 @@ def _read_pool() -> None:
 def metrics_endpoint(live: Live) -> Callable[[Request], Awaitable[Response]]:
     async def metrics(request: Request) -> Response:
         WEBSOCKET_CONNECTIONS.set(len(live.connections))
-        SUBSCRIPTIONS.set(live.broker.active_subscriptions)
+        SUBSCRIPTIONS.set(live.subscriptions)
         try:
             _read_pool()
             await asyncio.wait_for(_read_outbox(), SCRAPE_QUERY_TIMEOUT)
