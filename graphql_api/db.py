@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 MODEL_MODULES = [
@@ -65,7 +67,31 @@ def _connection(database_url: str) -> str | dict[str, Any]:
                 "busy_timeout": 10000,
             },
         }
+    if is_postgres(database_url):
+        config = expand_db_url(database_url)
+        config["credentials"]["connection_class"] = pooled_connection_class()
+        return config
     return database_url
+
+
+@functools.cache
+def pooled_connection_class() -> type:
+    """asyncpg's connections as Tortoise pools them, without the reset on every release.
+
+    Outside a transaction Tortoise takes a connection from the pool for each statement, and
+    asyncpg's pool resets a released connection with one more round trip (unlock advisory
+    locks, close cursors, unlisten, reset settings): as many round trips as statements, a
+    twelfth of the thread view's CPU. Nothing here leaves such state on a pooled connection:
+    advisory locks are transaction-scoped (the migration lock and the broker's LISTEN have
+    connections of their own), no cursor outlives its transaction and no setting is changed
+    for a session. asyncpg still rolls back a transaction left open on release."""
+    import asyncpg
+
+    class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+        def get_reset_query(self) -> str:
+            return ""
+
+    return PooledConnection
 
 
 # pg_advisory_lock key of migrations: any number of replicas may start at once, one migrates
