@@ -10,17 +10,16 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
 from graphql_api.gateway.viewer_cache import DEFAULT_TTL
 from graphql_api.ids import to_global_id
-from graphql_api.pubsub import asyncpg_dsn
 from tests.client import Api
 from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
 from tests.live import run_cli, server_env, start_server
 from tests.team import AUDIT_LOG, DEACTIVATE, REVOKE_TOKEN, UPDATE_ROLE
+from tests.test_pubsub import query
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL, reason="replicas share a PostgreSQL database: set TRADEQUOTE_TEST_POSTGRES_URL"
@@ -58,15 +57,6 @@ async def audit_answer(api: Api, token: str) -> str:
     return str(extensions.get("reason") or extensions["code"])
 
 
-async def sql(database_url: str, statement: str, *args: object) -> list[asyncpg.Record]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        rows: list[asyncpg.Record] = await connection.fetch(statement, *args)
-        return rows
-    finally:
-        await connection.close()
-
-
 async def test_changes_through_one_replica_reach_the_others_cache_at_once(
     replica_database: str, tmp_path: Path
 ) -> None:
@@ -98,13 +88,14 @@ async def test_changes_through_one_replica_reach_the_others_cache_at_once(
             await within_settle(lambda: _answers(on_second, pat, "OK"))
 
             # changed behind the servers' backs: the second still serves its cached viewer...
-            await sql(replica_database, "UPDATE staff_member SET role = 'SALES_REP' WHERE id = $1", int(sam["id"]))
+            await query("UPDATE staff_member SET role = 'SALES_REP' WHERE id = $1", int(sam["id"]),
+                        database_url=replica_database)  # fmt: skip
             assert await audit_answer(on_second, pat) == "OK"
             # ...until its listener reconnects: events may have been missed, everything goes
-            terminated = await sql(
-                replica_database,
+            terminated = await query(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND application_name = 'tradequote-listener'",
+                database_url=replica_database,
             )
             assert len(terminated) == 2
             await within_settle(lambda: _answers(on_second, pat, "FORBIDDEN"))

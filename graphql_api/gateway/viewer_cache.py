@@ -64,13 +64,15 @@ class Revocation:
         if viewer.staff_id is not None and viewer.staff_id in self.staff:
             return True
         if viewer.quote_id is not None:  # a quote's link
-            return viewer.quote_id in self.quote_links or viewer.organization_id in self.organizations
+            return (
+                viewer.quote_id in self.quote_links or viewer.organization_id in self.organizations
+            )
         return False
 
 
 @dataclass
 class Use:
-    """What recording a stored token's use needs (see `graphql_api.auth.touch`)."""
+    """What recording a stored token's use needs (see `graphql_api.auth._touch`)."""
 
     token_id: int
     kind: TokenKind
