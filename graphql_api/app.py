@@ -28,6 +28,7 @@ from graphql_api.dependencies import process_deps
 from graphql_api.downloads import download_endpoint
 from graphql_api.gateway.persisted import PersistedQueries, persisted_get, refuse_partner
 from graphql_api.gateway.revocation import closing_revoked_sockets
+from graphql_api.gateway.viewer_cache import EvictingPublisher, ViewerCache
 from graphql_api.http import keys, stripe_webhook, uploads
 from graphql_api.http.health import healthz, readyz_endpoint
 from graphql_api.http.metrics import metrics_endpoint
@@ -90,7 +91,10 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.limits.max_subscriptions,
         )
         self.settings = settings
-        self.deps = process_deps(settings, broker)
+        self.viewers = ViewerCache.for_broker(
+            settings.auth_cache_seconds, settings.auth_cache_size, broker
+        )
+        self.deps = process_deps(settings, EvictingPublisher(broker, self.viewers))
         self.live = Live(broker)
         self.persisted = PersistedQueries(settings)
 
@@ -112,7 +116,9 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
                     self.settings.limits,
                     context.client_ip,
                     lambda: read_again_once(
-                        lambda: resolve_viewer(header, self.settings.secret_key)
+                        lambda: resolve_viewer(
+                            header, self.settings.secret_key, self.viewers, self.deps.clock
+                        )
                     ),
                 )
             except BadToken as error:
@@ -130,7 +136,9 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             await limit_failed_ws_auth(
                 self.settings.limits,
                 context.client_ip,
-                lambda: authenticate(context.connection_params, self.settings.secret_key),
+                lambda: authenticate(
+                    context.connection_params, self.settings.secret_key, self.viewers
+                ),
             )
         )
         return UNSET
@@ -184,7 +192,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         try:
             async with (
                 background_jobs(settings, view.deps) if background else contextlib.nullcontext(),
-                closing_revoked_sockets(view.live),
+                closing_revoked_sockets(view.live, view.viewers),
             ):
                 gc.collect()
                 gc.freeze()
@@ -200,7 +208,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/downloads/{kind}/{object_id}", download_endpoint(settings)),
-            Route("/q/{token}", quote_page(view.deps)),
+            Route("/q/{token}", quote_page(view.deps, view.viewers)),
             Route("/t/{slug}", organization_page("Trade in your device")),
             Route("/portal/{slug}", organization_page("Your quotes")),
             customer_assets(),
@@ -240,4 +248,5 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.state.broker = broker
     app.state.deps = view.deps
     app.state.live = view.live
+    app.state.viewers = view.viewers
     return app

@@ -4,17 +4,19 @@ tqp_ portal, tqk_ partner); stored tokens are kept only as SHA-256 hashes."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from tortoise.expressions import Q
 
+from graphql_api.gateway.viewer_cache import Resolved, Use, ViewerCache
 from models.negotiation import FINAL_STATUSES, QuoteStatus, StaffRole
 from models.organization import AccessToken, Organization, StaffMember, TokenKind, TokenPurpose
 from models.quote import Quote
-from models.services.caller import Caller
-from models.services.links import link_matches, parse_link_token
+from models.services.caller import Caller, system_clock
+from models.services.links import LINK_PREFIX, link_matches, parse_link_token
 from models.services.quote_links import retired_salts
 from models.services.signin import session_expiry
 from models.services.tokens import PREFIXES, create_token, hash_token
@@ -122,18 +124,37 @@ def bearer(header: str | None) -> str | None:
     return token.strip()
 
 
-async def resolve_viewer(header: str | None, secret_key: str) -> Viewer:
+async def resolve_viewer(
+    header: str | None,
+    secret_key: str,
+    cache: ViewerCache | None = None,
+    clock: Callable[[], datetime] = system_clock,
+) -> Viewer:
+    """The viewer the `Authorization` header names. With the process's cache, a token that
+    resolved a moment ago costs no statement (`graphql_api.gateway.viewer_cache`); its use is
+    still recorded at most once a minute."""
     token = bearer(header)
     if token is None:
         return ANONYMOUS
-    if token.startswith("tql_"):
-        return await _link_viewer(token, secret_key)
-    if token.startswith((STAFF_PREFIX, PORTAL_PREFIX, PARTNER_PREFIX)):
-        return await _stored_viewer(token)
-    raise BadToken("unknown token")
+    if not token.startswith((LINK_PREFIX, STAFF_PREFIX, PORTAL_PREFIX, PARTNER_PREFIX)):
+        raise BadToken("unknown token")
+    now = clock()
+    key = hash_token(token)
+    resolved = cache.get(key, now) if cache is not None else None
+    if resolved is None:
+        generation = cache.generation if cache is not None else 0
+        if token.startswith(LINK_PREFIX):
+            resolved = await _link_viewer(token, secret_key, now)
+        else:
+            resolved = await _stored_viewer(key, now)
+        if cache is not None:
+            cache.put(key, resolved, generation)
+    if resolved.use is not None:
+        await _touch(resolved, now)
+    return resolved.viewer
 
 
-async def _link_viewer(token: str, secret_key: str) -> Viewer:
+async def _link_viewer(token: str, secret_key: str, now: datetime) -> Resolved:
     parsed = parse_link_token(token)
     if parsed is None:
         raise BadToken("malformed link token")
@@ -149,24 +170,25 @@ async def _link_viewer(token: str, secret_key: str) -> Viewer:
         raise BadToken("this link is not valid")
     if quote.link_revoked:
         raise BadToken(LINK_REVOKED_MESSAGE, TokenReason.LINK_REVOKED)
+    expires_at = None
     if quote.status in FINAL_STATUSES:
         rows = await Organization.filter(id=quote.organization_id).values("link_lifetime_days")
-        lifetime = timedelta(days=int(rows[0]["link_lifetime_days"])) if rows else None
-        if lifetime is not None and quote.updated_at + lifetime <= datetime.now(UTC):
+        if rows:
+            expires_at = quote.updated_at + timedelta(days=int(rows[0]["link_lifetime_days"]))
+        if expires_at is not None and expires_at <= now:
             raise BadToken(LINK_EXPIRED_MESSAGE, TokenReason.LINK_EXPIRED)
-    return Viewer(
+    viewer = Viewer(
         kind=ViewerKind.CUSTOMER_LINK,
         organization_id=quote.organization_id,
         quote_id=quote.id,
         customer_email=quote.contact_email,
     )
+    return Resolved(viewer, expires_at)
 
 
-async def _stored_viewer(token: str) -> Viewer:
-    """Checked against the database on every request, so a revocation or a deactivation
-    takes effect at once on every replica. One statement: the token joined to its staff member."""
-    row = await AccessToken.filter(token_hash=hash_token(token)).select_related("staff").first()
-    now = datetime.now(UTC)
+async def _stored_viewer(token_hash: str, now: datetime) -> Resolved:
+    """One statement: the token joined to its staff member (a partner key reads its owner)."""
+    row = await AccessToken.filter(token_hash=token_hash).select_related("staff").first()
     if row is None:
         raise BadToken("this token is not valid")
     if row.revoked_at is not None:
@@ -177,8 +199,7 @@ async def _stored_viewer(token: str) -> Viewer:
         staff = row.staff
         if staff is None or not staff.active:
             raise BadToken("this token was revoked", TokenReason.TOKEN_REVOKED)
-        await _touch(row, now)
-        return Viewer(
+        viewer = Viewer(
             kind=ViewerKind.STAFF,
             organization_id=staff.organization_id,
             staff_id=staff.id,
@@ -186,17 +207,19 @@ async def _stored_viewer(token: str) -> Viewer:
             role=staff.role,
             token_id=row.id,
         )
+        return Resolved(viewer, row.expires_at, _use(row))
     if row.kind is TokenKind.PORTAL:
-        return Viewer(
+        viewer = Viewer(
             kind=ViewerKind.CUSTOMER_PORTAL,
             organization_id=row.organization_id,
             customer_email=row.customer_email,
             token_id=row.id,
         )
-    return await _partner_viewer(row, now)
+        return Resolved(viewer, row.expires_at)
+    return await _partner_viewer(row)
 
 
-async def _partner_viewer(row: AccessToken, now: datetime) -> Viewer:
+async def _partner_viewer(row: AccessToken) -> Resolved:
     """A partner key acts for the owner who created it (named by the key), within its scopes;
     it stops when that owner is deactivated."""
     staff = None
@@ -204,8 +227,7 @@ async def _partner_viewer(row: AccessToken, now: datetime) -> Viewer:
         staff = await StaffMember.get_or_none(id=row.staff_id, active=True)
         if staff is None:
             raise BadToken("this token was revoked", TokenReason.TOKEN_REVOKED)
-        await _touch(row, now)
-    return Viewer(
+    viewer = Viewer(
         kind=ViewerKind.PARTNER,
         organization_id=row.organization_id,
         staff_id=staff.id if staff else None,
@@ -214,20 +236,32 @@ async def _partner_viewer(row: AccessToken, now: datetime) -> Viewer:
         token_id=row.id,
         scopes=frozenset(row.scopes or ()),
     )
+    return Resolved(viewer, row.expires_at, _use(row) if staff else None)
 
 
-async def _touch(row: AccessToken, now: datetime) -> None:
+def _use(row: AccessToken) -> Use:
+    return Use(row.id, row.kind, row.staff_id, row.purpose, row.created_at, row.last_used_at)
+
+
+async def _touch(resolved: Resolved, now: datetime) -> None:
     """Record the token's last use and its member's last activity, at most once a minute; a
-    session's expiry slides forward with use (up to its maximum age)."""
-    if row.last_used_at is not None and now - row.last_used_at < TOUCH_INTERVAL:
+    session's expiry slides forward with use (up to its maximum age). A cached token claims the
+    write before making it, so concurrent requests make it once."""
+    use = resolved.use
+    assert use is not None
+    if use.last_used_at is not None and now - use.last_used_at < TOUCH_INTERVAL:
         return
+    use.last_used_at = now
     changes: dict[str, object] = {"last_used_at": now}
-    if row.purpose is TokenPurpose.SESSION:
-        changes["expires_at"] = session_expiry(row.created_at, now)
+    expiry = session_expiry(use.created_at, now) if use.purpose is TokenPurpose.SESSION else None
+    if expiry is not None:
+        changes["expires_at"] = expiry
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_INTERVAL)
     try:
-        touched = await AccessToken.filter(stale, id=row.id).update(**changes)
-        if touched and row.kind is TokenKind.STAFF:
-            await StaffMember.filter(id=row.staff_id).update(last_active_at=now)
+        touched = await AccessToken.filter(stale, id=use.token_id).update(**changes)
+        if touched and expiry is not None:
+            resolved.expires_at = expiry  # another replica's write may be later: read it then
+        if touched and use.kind is TokenKind.STAFF:
+            await StaffMember.filter(id=use.staff_id).update(last_active_at=now)
     except Exception:  # bookkeeping must never refuse a valid token
-        log.exception("recording the use of token %s failed", row.id)
+        log.exception("recording the use of token %s failed", use.token_id)

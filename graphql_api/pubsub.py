@@ -55,6 +55,9 @@ CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.Inter
 class Broker(Protocol):
     """Carries events from publishers to the subscribers of a topic."""
 
+    "Whether an event published by any process (a replica, a command) reaches this one."
+    reaches_every_process: bool
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None:
@@ -88,6 +91,8 @@ def decode_event(message: str) -> tuple[str, Payload]:
 
 class InProcessBroker:
     """Delivers events to subscribers in this process only (a single server)."""
+
+    reaches_every_process = False
 
     def __init__(self, queue_size: int = QUEUE_SIZE) -> None:
         self._fanout = Fanout(queue_size)
@@ -123,6 +128,8 @@ class PostgresBroker:
     listener pings its connection, reconnects with capped exponential backoff when it is lost,
     and then sends every subscriber the resync marker.
     """
+
+    reaches_every_process = True
 
     def __init__(
         self,

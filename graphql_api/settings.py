@@ -12,6 +12,7 @@ from dotenv import load_dotenv
 from models.sealing import KeyConfigurationError, Keyring
 from graphql_api.gateway.config import LimitConfigurationError, Limits
 from graphql_api.gateway.secrets import weak_secret
+from graphql_api.gateway.viewer_cache import DEFAULT_SIZE
 
 SECRET_KEY_FILE = Path(".secret_key")
 # Set by `tradequote serve` for its worker processes: the address it serves, which is the base
@@ -76,6 +77,11 @@ class Settings:
     apq_max_entries: int = 10000
     "Webhooks to loopback, private, link-local addresses (TRADEQUOTE_WEBHOOK_ALLOW_PRIVATE)."
     webhook_allow_private: bool = True
+    """Seconds a resolved token is reused without reading the database (0: never); None: 30 where
+    revocations reach every process (PostgreSQL), else 0."""
+    auth_cache_seconds: float | None = None
+    "Resolved tokens kept per process, the least recently used going first."
+    auth_cache_size: int = DEFAULT_SIZE
 
     @property
     def production(self) -> bool:
@@ -159,6 +165,17 @@ class Settings:
             persisted_queries=_flag(environ, "TRADEQUOTE_PERSISTED_QUERIES", default=True),
             webhook_allow_private=_flag(
                 environ, "TRADEQUOTE_WEBHOOK_ALLOW_PRIVATE", default=env != "production"
+            ),
+            auth_cache_seconds=(
+                _number(environ, "TRADEQUOTE_AUTH_CACHE_SECONDS", 0, -1, 300, whole=True)
+                if environ.get("TRADEQUOTE_AUTH_CACHE_SECONDS", "").strip()
+                else None
+            ),
+            auth_cache_size=int(
+                _number(
+                    environ, "TRADEQUOTE_AUTH_CACHE_SIZE", cls.auth_cache_size, 0, 1_000_000,
+                    whole=True,
+                )  # fmt: skip
             ),
         )
 

@@ -21,6 +21,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 
 from graphql_api.auth import BadToken, Viewer, resolve_viewer
 from graphql_api.context import Context
+from graphql_api.gateway.viewer_cache import ViewerCache
 from graphql_api.live import Live
 from graphql_api.settings import Settings
 from graphql_api.shared_streams import TOO_SLOW, stream_key
@@ -36,7 +37,9 @@ def allowed_origins(settings: Settings) -> list[str]:
     return [origin for origin in origins if origin]
 
 
-async def authenticate(params: Mapping[str, Any] | None, secret_key: str) -> Viewer:
+async def authenticate(
+    params: Mapping[str, Any] | None, secret_key: str, cache: ViewerCache | None = None
+) -> Viewer:
     """The viewer named by the `connection_init` payload {"Authorization": "Bearer …"};
     no token is the anonymous viewer, a bad one refuses the connection."""
     params = params or {}
@@ -44,7 +47,7 @@ async def authenticate(params: Mapping[str, Any] | None, secret_key: str) -> Vie
     if header is not None and not isinstance(header, str):
         raise ConnectionRejectionError({"message": "Authorization must be a string"})
     try:
-        return await resolve_viewer(header, secret_key)
+        return await resolve_viewer(header, secret_key, cache)
     except BadToken as error:
         raise ConnectionRejectionError(
             {"message": str(error), "reason": error.reason.value}

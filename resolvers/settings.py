@@ -62,7 +62,9 @@ class SettingsMutations:
             if value is strawberry.UNSET:
                 continue
             changes[name] = value
-        result = await attempt(update_settings(by, SettingsIn(changes), datetime.now(UTC)))
+        result = await attempt(
+            update_settings(info.context.deps.bus, by, SettingsIn(changes), datetime.now(UTC))
+        )
         if isinstance(result, list):
             return UpdateOrganizationSettingsPayload(settings=None, user_errors=result)
         record = SettingsRecord(**{name: getattr(result, name) for name in columns(SettingsRecord)})

@@ -153,7 +153,11 @@ class TeamMutations:
         if staff_id is None:
             return StaffMemberPayload(staff_member=None, user_errors=not_found(["input", "staffId"]))
         return _staff_result(
-            await attempt(staff.update_staff_role(by, staff_id, Role(input.role), datetime.now(UTC)))
+            await attempt(
+                staff.update_staff_role(
+                    info.context.deps.bus, by, staff_id, Role(input.role), datetime.now(UTC)
+                )
+            )
         )
 
     @strawberry.mutation(

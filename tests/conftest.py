@@ -18,6 +18,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from graphql_api import db
 from graphql_api.app import create_app
 from graphql_api.gateway.config import Limits
+from graphql_api.gateway.viewer_cache import DEFAULT_TTL
 from graphql_api.settings import Settings
 from tests.client import Api, Org, make_org
 from tests.live import serving
@@ -104,10 +105,13 @@ async def database(database_url: str) -> AsyncIterator[str]:
 async def app(database: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
     """The application on the session database, served in-process (no sweepers: tests drive them).
     Every in-process request comes from one address, so rate limits are off here: the tests of
-    rate limits build apps of their own (`tests/test_gateway.py`)."""
+    rate limits build apps of their own (`tests/test_gateway.py`). Resolved tokens are cached on
+    both backends, as on PostgreSQL in production: every change here goes through this process,
+    which evicts what it publishes (a test that edits rows behind its back clears the cache)."""
     settings = Settings(
         database_url=database,
         limits=Limits(rate_limits=False),
+        auth_cache_seconds=DEFAULT_TTL,
         secret_key="test-secret-key-" + "x" * 32,
         mail_dir=str(tmp_path_factory.mktemp("mail")),
         upload_dir=str(tmp_path_factory.mktemp("uploads")),

@@ -85,14 +85,18 @@ async def test_a_final_quotes_link_expires_after_the_organizations_lifetime(api:
     quote_id, link = created["quote"]["id"], token_of(created["url"])
     await api(doc.CANCEL, {"input": {"quoteId": quote_id}}, org.owner_token)
     assert (await api(WHO, token=link))["viewer"]["kind"] == "CUSTOMER_LINK"  # still open: the default is long
+    # a month later it is still open (the server has just seen it)...
+    pk = decode_id(quote_id, "Quote")
+    await Quote.filter(id=pk).update(updated_at=datetime.now(UTC) - timedelta(days=31))
+    assert (await api(WHO, token=link))["viewer"]["kind"] == "CUSTOMER_LINK"
+    # ...until the organization keeps links 30 days: it stops at once
     settings = (await api(UPDATE_SETTINGS, {"input": {"linkLifetimeDays": 30}}, org.owner_token))
     assert settings["updateOrganizationSettings"]["userErrors"] == []
-    pk = decode_id(quote_id, "Quote")
-    await Quote.filter(id=pk).update(updated_at=datetime.now(UTC) - timedelta(days=29))
-    assert (await api(WHO, token=link))["viewer"]["kind"] == "CUSTOMER_LINK"
-    await Quote.filter(id=pk).update(updated_at=datetime.now(UTC) - timedelta(days=31))
     error = await refused(api, WHO, None, link)
     assert error["extensions"] == {"code": "UNAUTHENTICATED", "reason": "LINK_EXPIRED"}
+    await api(UPDATE_SETTINGS, {"input": {"linkLifetimeDays": 32}}, org.owner_token)
+    assert (await api(WHO, token=link))["viewer"]["kind"] == "CUSTOMER_LINK"
+    await api(UPDATE_SETTINGS, {"input": {"linkLifetimeDays": 30}}, org.owner_token)
     page = await api.client.get(f"/q/{link}")
     assert "This link has expired" in page.text
 

@@ -184,8 +184,8 @@ async def replicas() -> AsyncIterator[Replicas]:
     await second.stop()
 
 
-async def query(sql: str, *args: object) -> list[asyncpg.Record]:
-    connection = await asyncpg.connect(asyncpg_dsn(POSTGRES_URL))
+async def query(sql: str, *args: object, database_url: str = POSTGRES_URL) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
         return rows

@@ -84,7 +84,8 @@ async def staff_command(settings: Settings, args: argparse.Namespace, bus: Broke
         return _member_line(member)
     member = await _member(admin, args.email)
     if args.action == "role":
-        return _member_line(await staff.update_staff_role(admin, member.id, StaffRole(args.role), now))
+        changed = await staff.update_staff_role(bus, admin, member.id, StaffRole(args.role), now)
+        return _member_line(changed)
     heir = await _member(admin, args.reassign_to) if args.reassign_to else None
     return _member_line(
         await staff.deactivate_staff(bus, admin, member.id, heir.id if heir else None, now)

@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount
 
 from graphql_api.auth import BadToken, TokenReason, resolve_viewer
+from graphql_api.gateway.viewer_cache import ViewerCache
 from graphql_api.web.graphiql import PAGE_HEADERS as GRAPHIQL_HEADERS
 from graphql_api.web.graphiql import Assets, content_security_policy
 from models.organization import Organization
@@ -68,14 +69,16 @@ def refusal(title: str, text: str, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status_code, headers=PAGE_HEADERS)
 
 
-def quote_page(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
+def quote_page(
+    deps: Deps, viewers: ViewerCache | None = None
+) -> Callable[[Request], Awaitable[Response]]:
     """`/q/{token}`: a link that does not open its quote says why, without the app."""
 
     async def endpoint(request: Request) -> Response:
         token = request.path_params["token"]
         reason = NOT_VALID
         try:
-            viewer = await resolve_viewer(f"Bearer {token}", deps.secret_key)
+            viewer = await resolve_viewer(f"Bearer {token}", deps.secret_key, viewers, deps.clock)
         except BadToken as error:
             viewer = None
             if error.reason in (TokenReason.LINK_REVOKED, TokenReason.LINK_EXPIRED):

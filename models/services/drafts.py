@@ -34,6 +34,7 @@ from models.services.journal import (
 )
 from models.services.mailing import customer_link, email_customer
 from models.services.requests import new_quote
+from models.services.tokens import announce_revoked
 
 A = rules.QuoteAction
 ROUND_KINDS = (MessageKind.ISSUE.value, MessageKind.COUNTER_OFFER.value)
@@ -285,6 +286,8 @@ async def recall_quote(
         )
         if customer_was_told:
             await email_customer(deps, quote, "quote_recalled", now, reason=body)
+    if quote.status is rules.QuoteStatus.DRAFT:  # a draft's link opens nothing
+        await announce_revoked(deps.bus, [], [quote.id])
     return quote
 
 

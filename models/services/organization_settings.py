@@ -18,6 +18,8 @@ from models.errors import DomainError, DomainErrors, ErrorCode
 from models.organization import Organization
 from models.services import audit
 from models.services.audit import Admin
+from models.services.caller import Publisher
+from models.services.tokens import announce_revoked
 
 VALIDITY_DAYS = (1, 365)
 LINK_LIFETIME_DAYS = (1, 3650)
@@ -117,7 +119,11 @@ def current(organization: Organization) -> dict[str, Any]:
     return values
 
 
-async def update_settings(admin: Admin, data: SettingsIn, now: datetime) -> Organization:
+async def update_settings(
+    bus: Publisher, admin: Admin, data: SettingsIn, now: datetime
+) -> Organization:
+    """A shorter link lifetime stops the links of final quotes it leaves expired at once, on
+    every replica."""
     roles.require_admin(admin.role)
     changes = clean(data)
     async with in_transaction():
@@ -134,4 +140,6 @@ async def update_settings(admin: Admin, data: SettingsIn, now: datetime) -> Orga
                 after={FIELDS[n]: value for n, value in changed.items()},
                 now=now,
             )  # fmt: skip
+    if "link_lifetime_days" in changed:
+        await announce_revoked(bus, [], organizations=[organization.id])
     return organization

@@ -31,6 +31,7 @@ from models.services.journal import (
 from models.services.mailing import customer_link, email_customer
 from models.services.notifications import NotificationKind, notify_staff
 from models.services.submission import save_devices
+from models.services.tokens import announce_revoked
 
 
 @dataclass(frozen=True)
@@ -158,10 +159,13 @@ async def submit_quote(deps: Deps, caller: Caller, quote_id: int, data: Submissi
         )) is not None:
             return await Quote.get(id=earlier["quoteId"])
         rules.check(quote_state(quote, []), rules.QuoteAction.SUBMIT, caller.actor, now)
+        email = quote.contact_email
         await fill_submission(deps, caller, quote, data, pending, now)
         await idempotency.remember(
             quote.organization_id, scope, key, {"quoteId": quote.id}, request
         )
+    if quote.contact_email != email:  # the link's viewer carries the customer's email
+        await announce_revoked(deps.bus, [], [quote.id])
     return quote
 
 

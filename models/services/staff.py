@@ -118,10 +118,15 @@ async def invite_staff(
             admin, AuditAction.STAFF_INVITED, "StaffMember", member.id, member.email,
             before=before, after=facts(member), now=now,
         )  # fmt: skip
+    if before is not None:  # a name and role that tokens of theirs may still carry
+        await announce_revoked(deps.bus, [], staff=[member.id])
     return member
 
 
-async def update_staff_role(admin: Admin, staff_id: int, role: StaffRole, now: datetime) -> StaffMember:
+async def update_staff_role(
+    bus: Publisher, admin: Admin, staff_id: int, role: StaffRole, now: datetime
+) -> StaffMember:
+    """The member's tokens act with the new role from their next request, on every replica."""
     roles.require_admin(admin.role)
     async with in_transaction():
         _, admin = await _lock_team(admin)
@@ -141,6 +146,7 @@ async def update_staff_role(admin: Admin, staff_id: int, role: StaffRole, now: d
             admin, AuditAction.STAFF_ROLE_CHANGED, "StaffMember", member.id, member.email,
             before=before, after=facts(member), now=now,
         )  # fmt: skip
+    await announce_revoked(bus, [], staff=[member.id])
     return member
 
 
@@ -183,7 +189,7 @@ async def deactivate_staff(
             admin, AuditAction.STAFF_DEACTIVATED, "StaffMember", member.id, member.email,
             before=before, after=after, now=now,
         )  # fmt: skip
-    await announce_revoked(bus, revoked)
+    await announce_revoked(bus, revoked, staff=[member.id])
     return member
 
 

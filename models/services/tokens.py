@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
@@ -22,9 +23,12 @@ from models.services.caller import Publisher
 log = logging.getLogger(__name__)
 
 PREFIXES = {TokenKind.STAFF: "tqs_", TokenKind.PORTAL: "tqp_", TokenKind.PARTNER: "tqk_"}
-# Published after a revocation commits: every replica closes the WebSocket connections that
-# were opened with those tokens.
+# Published after a change to who may do what commits (`announce_revoked`): every replica evicts
+# it from its cache of viewers and closes the WebSocket connections that were opened with what
+# stopped.
 REVOKED_TOPIC = "access:revoked"
+"Token ids per `access:revoked` event (a PostgreSQL notification holds under 8,000 bytes)."
+TOKENS_PER_EVENT = 500
 HINT_LENGTH = 8
 MAX_LIFETIME = timedelta(days=366)
 MAX_PERSONAL_TOKENS = 50
@@ -123,21 +127,37 @@ async def personal_tokens(staff_id: int) -> list[AccessToken]:
 
 
 async def announce_revoked(
-    bus: Publisher, token_ids: list[int], quote_links: list[int] | None = None
+    bus: Publisher,
+    token_ids: Sequence[int],
+    quote_links: Sequence[int] = (),
+    *,
+    staff: Sequence[int] = (),
+    organizations: Sequence[int] = (),
 ) -> None:
-    """Tell every replica (after commit) which tokens stopped, or which quotes' links changed,
-    so that the sockets opened with them close too."""
-    if not token_ids and not quote_links:
+    """Tell every replica (after commit) what changed who may do what: tokens that stopped,
+    staff members whose role, name or standing changed, quotes whose link changed,
+    organizations whose link lifetime changed. Each drops them from its cache of viewers and
+    closes the sockets opened with what stopped. Many tokens go out in several events (an event
+    must stay small)."""
+    if not (token_ids or quote_links or staff or organizations):
         return
-    try:
-        await bus.publish(REVOKED_TOPIC, {"tokens": token_ids, "quoteLinks": quote_links or []})
-    except Exception:  # the tokens are revoked in the database whatever happens here
-        log.exception("announcing revoked tokens failed")
+    ids = list(token_ids)
+    for start in range(0, max(len(ids), 1), TOKENS_PER_EVENT):
+        payload = {
+            "tokens": ids[start : start + TOKENS_PER_EVENT],
+            "quoteLinks": list(quote_links) if start == 0 else [],
+            "staff": list(staff) if start == 0 else [],
+            "organizations": list(organizations) if start == 0 else [],
+        }
+        try:
+            await bus.publish(REVOKED_TOPIC, payload)
+        except Exception:  # the change is committed whatever happens here
+            log.exception("announcing revoked tokens failed")
 
 
 async def revoke_access_token(bus: Publisher, admin: Admin, token_id: int, now: datetime) -> AccessToken:
     """Revoke one of the caller's own tokens, or (OWNER, MANAGER) any staff token of the
-    organization. Checked against the database on every request, so it stops at once."""
+    organization. It stops at once on every replica (announced after commit)."""
     async with in_transaction():
         row = await AccessToken.filter(
             id=token_id, organization_id=admin.organization_id, kind=TokenKind.STAFF
