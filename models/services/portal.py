@@ -47,6 +47,11 @@ def _address(email: str) -> str:
     return v.email(email, ["input", "email"]).lower()
 
 
+def portal_url(deps: Deps, organization_slug: str) -> str:
+    """The organization's portal page, where a customer signs in by email code."""
+    return f"{deps.public_url.rstrip('/')}/portal/{organization_slug}"
+
+
 async def _organization(slug: str) -> Organization:
     organization = await Organization.get_or_none(slug=slug.strip().lower())
     if organization is None:
@@ -88,7 +93,7 @@ async def request_code(deps: Deps, organization_slug: str, email: str) -> None:
                 "organization_name": organization.name,
                 "code": code,
                 "expires_minutes": int(CODE_TTL.total_seconds() // 60),
-                "link_url": f"{deps.public_url.rstrip('/')}/portal/{organization.slug}",
+                "link_url": portal_url(deps, organization.slug),
             },
             now=now,
         )
