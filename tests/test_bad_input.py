@@ -378,3 +378,13 @@ async def test_bad_offers_and_addresses_change_nothing(
         (payload,) = answer["data"].values()
         assert payload["userErrors"] and all(e["code"] for e in payload["userErrors"]), payload
     assert await _ledger_and_offer(org) == before
+
+
+async def test_a_portal_code_for_an_overlong_slug_is_not_found(api: Api) -> None:
+    query = """mutation($input: RequestPortalCodeInput!) { requestPortalCode(input: $input) {
+      userErrors { code field } } }"""
+    variables = {"input": {"organizationSlug": "x" * 5001, "email": "zoe@example.com"}}
+    answer = await api.raw(query, variables)
+    assert answer["data"]["requestPortalCode"]["userErrors"] == [
+        {"code": "NOT_FOUND", "field": ["input", "organizationSlug"]}
+    ]

@@ -53,8 +53,9 @@ def portal_url(deps: Deps, organization_slug: str) -> str:
 
 
 async def _organization(slug: str) -> Organization:
-    organization = await Organization.get_or_none(slug=slug.strip().lower())
-    if organization is None:
+    slug = slug.strip().lower()
+    organization = await Organization.get_or_none(slug=slug) if len(slug) <= 64 else None
+    if organization is None:  # no slug is longer than 64 characters
         raise DomainError(ErrorCode.NOT_FOUND, "no such organization", ["input", "organizationSlug"])
     return organization
 
