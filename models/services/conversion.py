@@ -18,7 +18,6 @@ from models.quote import Quote
 from models.services import idempotency
 from models.services.caller import Caller, Deps
 from models.services.journal import (
-    can_see,
     conclude,
     lock_quote,
     quote_lines,
@@ -27,6 +26,7 @@ from models.services.journal import (
     utcnow,
 )
 from models.services.labels import Label, LabelRequest, LabelUnavailable
+from models.services.locking import find_quote
 from models.services.mailing import email_customer
 from models.services.payouts import create_payout
 from models.services.receiving import expect_units
@@ -97,10 +97,7 @@ async def _carrier_label(
     possible; None for PICKUP, for the built-in label, and for a replay (its order has one)."""
     if data.fulfillment is not Fulfillment.SHIP or not deps.labels.carrier:
         return None
-    caller.actor  # noqa: B018 - raises Unauthenticated for anonymous callers
-    quote = await Quote.get_or_none(id=quote_id)
-    if quote is None or not can_see(caller, quote):
-        raise DomainError(ErrorCode.NOT_FOUND, "no such quote", ["input", "quoteId"])
+    quote = await find_quote(caller, quote_id)  # not locked: no HTTP call holds a lock
     rules.permit(rules.QuoteAction.CONVERT_TO_BUY_ORDER, caller.actor)
     request = dataclasses.replace(data, idempotency_key=None)
     if await idempotency.replay(quote.organization_id, _scope(quote), key, request) is not None:
