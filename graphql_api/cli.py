@@ -62,6 +62,7 @@ async def _create_organization(settings: Settings, args: argparse.Namespace) -> 
             owner_email=args.owner_email,
             owner_name=args.owner_name,
             currency_code=args.currency,
+            receiving_address=args.receiving_address,
         )
         token, _ = await issue_token(
             TokenKind.STAFF,
@@ -207,6 +208,11 @@ def parser() -> argparse.ArgumentParser:
     org.add_argument("--owner-email", required=True)
     org.add_argument("--owner-name")
     org.add_argument("--currency", default="USD")
+    org.add_argument(
+        "--receiving-address",
+        help="where shipped devices go (printed on shipping labels); with it the organization "
+        "offers SHIP and PICKUP, without it PICKUP only",
+    )
     org.add_argument("--json", action="store_true", help="print one JSON object")
     org.set_defaults(func=cmd_create_organization)
 

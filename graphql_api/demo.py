@@ -128,12 +128,12 @@ async def load_demo(settings: Settings) -> str:
             organization, owner = await create_organization(
                 name="Demo Device Buyers", slug=DEMO_SLUG, owner_email="owner@demo.example.com",
                 owner_name="Olivia Owner", currency_code="USD",
+                receiving_address="Demo Device Buyers\n1 Market Street\nSpringfield 12345",
             )
             organization.headline = "We buy your old devices"
             organization.accent_color = "#0a7d5a"
             organization.footer_text = "Demo Device Buyers · 1 Market Street"
             organization.pickup_instructions = "Bring your devices to 1 Market Street, 9–17 weekdays."
-            organization.receiving_address = "Demo Device Buyers\n1 Market Street\nSpringfield 12345"
             await _stock_demo(organization)
             await organization.save()
             for role in (StaffRole.SALES_REP, StaffRole.FINANCE, StaffRole.TECHNICIAN):

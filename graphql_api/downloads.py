@@ -13,6 +13,7 @@ from graphql_api.pdf.sources import certificate_pdf, label_pdf, quote_pdf, recei
 from graphql_api.settings import Settings
 from graphql_api.signing import verify
 from models.engagement import EngagementKind
+from models.errors import DomainError
 from models.quote import Quote
 from models.services.engagement import record_download
 
@@ -52,6 +53,8 @@ def download_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respo
             pdf = await RENDERERS[kind](object_id)
         except DoesNotExist:
             return forbidden()
+        except DomainError as error:  # e.g. a shipping label while there is no receiving address
+            return PlainTextResponse(error.message, status_code=409)
         if viewer == "customer" and kind in TRACKED:
             quote = await Quote.get(**{QUOTE_OF[kind]: object_id})
             await record_download(

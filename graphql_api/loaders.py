@@ -80,6 +80,8 @@ class SettingsRecord:
     auto_convert: bool
     link_lifetime_days: int
     payout_methods: list[str] | None
+    fulfillment_methods: list[str] | None
+    receiving_address: str | None
     revision_reply_days: int
 
 
@@ -188,6 +190,9 @@ class BuyOrderRecord:
     fulfillment: Fulfillment
     payment_status: PaymentStatus
     created_at: datetime
+    carrier: str | None = None
+    tracking_number: str | None = None
+    label_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

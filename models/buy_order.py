@@ -26,6 +26,10 @@ class BuyOrder(Model):
     total = money_field()
     payout_method = fields.CharEnumField(PayoutMethod, max_length=16)
     fulfillment = fields.CharEnumField(Fulfillment, max_length=16)
+    "SHIP with a carrier-label service: the inbound label it made (null: the built-in label)."
+    carrier = fields.CharField(max_length=64, null=True)
+    tracking_number = fields.CharField(max_length=64, null=True)
+    label_url = fields.CharField(max_length=500, null=True)
     payment_status = fields.CharEnumField(
         PaymentStatus, max_length=16, default=PaymentStatus.PENDING
     )

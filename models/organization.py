@@ -66,6 +66,8 @@ class Organization(Model):
     link_lifetime_days = fields.IntField(default=365, db_default=365)
     "The payout methods offered, in order of preference (PayoutMethod values); null: all of them."
     payout_methods = fields.JSONField(null=True)
+    "The fulfilment methods offered (Fulfillment values); SHIP needs the receiving address."
+    fulfillment_methods = fields.JSONField(null=True)
     "Days a customer has to answer a revised offer before the unit is returned."
     revision_reply_days = fields.IntField(default=14, db_default=14)
     quote_counter = fields.IntField(default=0)

@@ -89,7 +89,13 @@ class StoreCreditEntry(Model):
         "models.Payout", related_name="credits", null=True, on_delete=fields.SET_NULL
     )
     payout_id: int | None
+    "What it was for: the buy order credited, or the reference of a spend."
     note = fields.CharField(max_length=200, null=True)
+    "Who booked it: the staff member who settled the payout or recorded the spend."
+    staff: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="store_credit_entries", null=True, on_delete=fields.SET_NULL
+    )
+    staff_id: int | None
     created_at = fields.DatetimeField()
 
     class Meta:

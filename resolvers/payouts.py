@@ -1,6 +1,9 @@
-"""Payouts: approve (finance gate), settle with a reference, decline; store-credit balances."""
+"""Payouts: approve (finance gate), settle with a reference, decline; store-credit balances and
+spends."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import strawberry
 
@@ -17,7 +20,7 @@ from graphql_api.ids import decode_id, from_cursor, page_size, to_cursor
 from graphql_api.loaders import columns, records
 from graphql_api.loaders_after import PayoutRecord, fresh_payout
 from graphql_api.permissions import staff_caller
-from graphql_api.types.common import PageInfo, money
+from graphql_api.types.common import Money, PageInfo, money
 from graphql_api.types.enums import PayoutStatus
 from graphql_api.types.payout import Payout, StoreCredit
 from models import validation as v
@@ -26,7 +29,7 @@ from models.organization import Organization
 from models.payout import Payout as PayoutRow
 from models.payout_rules import FINANCE_ROLES
 from models.quote import Quote as QuoteRow
-from models.services import payouts
+from models.services import payouts, store_credit
 
 
 @strawberry.type(description="The result of a payout action.")
@@ -53,6 +56,33 @@ class SettlePayoutInput:
 class DeclinePayoutInput:
     payout_id: strawberry.ID = strawberry.field(description="The payout's ID.")
     reason: str = strawberry.field(description="Why, shown to the customer.")
+
+
+@strawberry.input(description="Spend a customer's store credit, e.g. on a sale paid with it.")
+class SpendStoreCreditInput:
+    customer_email: str = strawberry.field(description="Whose store credit (case-insensitive).")
+    amount: Decimal = strawberry.field(
+        description="Positive, in the organization's currency, at most the balance."
+    )
+    currency_code: str | None = strawberry.field(
+        default=None, description="Optional; when given, it must be the organization's currency."
+    )
+    reference: str | None = strawberry.field(
+        default=None,
+        description="What it paid for, e.g. a sale number: kept on the ledger and on the receipt.",
+    )
+    idempotency_key: str = strawberry.field(
+        description="Required: a retry with the same key returns the first result and spends once."
+    )
+
+
+@strawberry.type(description="The result of a store-credit spend.")
+class SpendStoreCreditPayload:
+    spent: Money | None = strawberry.field(description="What was spent.")
+    store_credit: StoreCredit | None = strawberry.field(
+        description="The customer's store credit right after the spend."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why nothing changed, if so.")
 
 
 async def _payload(info: Info, result: object) -> PayoutPayload:
@@ -101,6 +131,34 @@ class PayoutMutations:
         )
 
 
+    @strawberry.mutation(
+        description="Finance (or owner/manager): spend a customer's store credit. Refused beyond "
+        "the balance (INSUFFICIENT_STORE_CREDIT); the customer is emailed a receipt."
+    )
+    async def spend_store_credit(
+        self, info: Info, input: SpendStoreCreditInput
+    ) -> SpendStoreCreditPayload:
+        ctx = info.context
+        data = store_credit.SpendIn(
+            customer_email=input.customer_email,
+            amount=input.amount,
+            currency_code=input.currency_code,
+            reference=input.reference,
+            idempotency_key=input.idempotency_key,
+        )
+        result = await attempt(store_credit.spend_store_credit(ctx.deps, ctx.caller, data))
+        if isinstance(result, list):
+            return SpendStoreCreditPayload(spent=None, store_credit=None, user_errors=result)
+        return SpendStoreCreditPayload(
+            spent=money(result.amount, result.currency_code),
+            store_credit=StoreCredit(
+                email=result.customer_email,
+                balance=money(result.balance, result.currency_code),  # type: ignore[arg-type]
+            ),
+            user_errors=[],
+        )
+
+
 @strawberry.type
 class PayoutQueries:
     @strawberry.field(
@@ -127,7 +185,7 @@ class PayoutQueries:
         else:
             raise unauthenticated("Sign in or use your quote link.")
         organization = await Organization.get(id=organization_id)
-        balance = await payouts.store_credit_balance(organization_id, address)
+        balance = await store_credit.store_credit_balance(organization_id, address)
         shown = money(balance, organization.currency_code)
         assert shown is not None
         return StoreCredit(email=address.strip().lower(), balance=shown)

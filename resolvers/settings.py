@@ -10,7 +10,7 @@ import strawberry
 from graphql_api.context import Info
 from graphql_api.errors import UserError, attempt
 from graphql_api.loaders import SettingsRecord, columns
-from graphql_api.types.enums import PayoutMethod
+from graphql_api.types.enums import Fulfillment, PayoutMethod
 from graphql_api.types.team import OrganizationSettings
 from models.services.organization_settings import FIELDS, SettingsIn, update_settings
 from resolvers.team import admin
@@ -40,6 +40,10 @@ class UpdateOrganizationSettingsInput:
     )
     revision_reply_days: int | None = strawberry.field(
         default=strawberry.UNSET, description="1 to 60: days a customer has to answer a revised offer."
+    )
+    fulfillment_methods: list[Fulfillment] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="At least one, no repeats, in order of preference; SHIP needs the receiving address.",
     )
 
 

@@ -72,16 +72,17 @@ async def converted(
     *,
     finance_gate: bool = False,
     address: str | None = "1 Bench Street, Springfield",
+    fulfillment: str = "SHIP",
 ) -> tuple[str, str]:
     """(quote id, link token) of a quote accepted at 600 (one phone) + 2 × 250 (tablets) and
-    converted to a buy order of 1,100 paid by `method`."""
+    converted to a buy order of 1,100 paid by `method`, shipped or picked up."""
     await Organization.filter(id=org.id).update(
         finance_gate=finance_gate, receiving_address=address
     )
     quote, link = await accepted(api, org)
     data = await api(
         doc.CONVERT,
-        {"input": {"quoteId": quote["id"], "payoutMethod": method, "fulfillment": "SHIP"}},
+        {"input": {"quoteId": quote["id"], "payoutMethod": method, "fulfillment": fulfillment}},
         org.owner_token,
     )
     assert data["convertToBuyOrder"]["userErrors"] == []

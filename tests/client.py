@@ -58,7 +58,13 @@ class Org:
         return token
 
 
-async def make_org(api: Api, currency: str = "USD") -> Org:
+RECEIVING_ADDRESS = "Receiving dept.\n1 Bench Street\nSpringfield"
+
+
+async def make_org(
+    api: Api, currency: str = "USD", receiving_address: str | None = RECEIVING_ADDRESS
+) -> Org:
+    """An organization with its owner; with a receiving address it offers SHIP and PICKUP."""
     slug = f"org-{secrets.token_hex(5)}"
     organization, owner = await create_organization(
         name=f"Shop {slug}",
@@ -66,6 +72,7 @@ async def make_org(api: Api, currency: str = "USD") -> Org:
         owner_email=f"owner@{slug}.test",
         owner_name="Olivia Owner",
         currency_code=currency,
+        receiving_address=receiving_address,
     )
     token, _ = await issue_token(TokenKind.STAFF, organization.id, staff_id=owner.id)
     return Org(id=organization.id, slug=slug, owner_token=token)

@@ -54,7 +54,7 @@ mutation RevokeToken($input: RevokeAccessTokenInput!) {
 }
 """ % (TOKEN, ERRORS)
 SETTINGS_FIELDS = """quoteValidityDays timeZone notificationEmail imeiLookupsPerQuote financeGate
-  autoConvert linkLifetimeDays payoutMethods"""
+  autoConvert linkLifetimeDays payoutMethods fulfillmentMethods"""
 UPDATE_SETTINGS = """
 mutation Settings($input: UpdateOrganizationSettingsInput!) {
   updateOrganizationSettings(input: $input) { settings { %s } %s }

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from graphql_api.ids import from_global_id, to_cursor, to_global_id
+from models.organization import Organization
+from models.payout import StoreCreditEntry
 from models.quote import Quote, ThreadMessage
 from tests import documents as doc
 from tests.client import Api, Org
@@ -305,3 +308,83 @@ async def test_a_retried_message_is_posted_once(api: Api, org: Org) -> None:
     staff = {**message, "body": "Let me check."}
     answer = (await api(doc.SEND_MESSAGE, {"input": staff}, org.owner_token))["sendMessage"]
     assert answer["userErrors"] == [] and answer["message"]["body"] == "Let me check."
+
+
+# ------------------------------------------------------------------ store credit and fulfilment
+
+SPEND = """mutation Spend($input: SpendStoreCreditInput!) { spendStoreCredit(input: $input) {
+  storeCredit { balance { amount } } userErrors { code field } } }"""
+FULFILMENT = """mutation Settings($input: UpdateOrganizationSettingsInput!) {
+  updateOrganizationSettings(input: $input) { settings { fulfillmentMethods } userErrors { code field } } }"""
+ADDRESS = """mutation Address($input: UpdateBrandingInput!) { updateBranding(input: $input) {
+  organization { slug } userErrors { code field } } }"""
+
+
+async def _ledger_and_offer(org: Org) -> tuple[Any, ...]:
+    organization = await Organization.get(id=org.id)
+    entries = await StoreCreditEntry.filter(organization_id=org.id).values_list("amount", flat=True)
+    return tuple(entries), organization.fulfillment_methods, organization.receiving_address
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"amount": "1e-999999999"}, {"amount": "0.001"}, {"amount": "-0"}, {"amount": "NaN"},
+        {"amount": "six hundred"}, {"amount": 0.1 + 0.2}, {"amount": "1" * 100},
+        {"customerEmail": LONE_SURROGATE}, {"customerEmail": "zoe@example.com\x00"},
+        {"reference": "nul\x00byte"}, {"reference": "\udfff"}, {"idempotencyKey": "k\x00"},
+        {"currencyCode": "US\x00"}, {"idempotencyKey": "k" * 129},
+    ],
+)  # fmt: skip
+async def test_bad_spends_are_refused_and_spend_nothing(
+    api: Api, org: Org, change: dict[str, Any]
+) -> None:
+    await StoreCreditEntry.create(
+        organization_id=org.id, customer_email="zoe@example.com", currency_code="USD",
+        amount="500.00", note="opening balance", created_at=datetime.now(UTC),
+    )  # fmt: skip
+    before = await _ledger_and_offer(org)
+    spend = {"customerEmail": "zoe@example.com", "amount": "10", "idempotencyKey": "k-1", **change}
+    answer = await raw(api, SPEND, {"input": spend}, org.owner_token)
+    if answer.get("errors"):
+        assert codes(answer) == ["BAD_USER_INPUT"], answer
+    else:
+        payload = answer["data"]["spendStoreCredit"]
+        assert [e["code"] for e in payload["userErrors"]] == ["INVALID_INPUT"], payload
+    assert await _ledger_and_offer(org) == before
+
+
+@pytest.mark.parametrize(
+    ("mutation", "variables"),
+    [
+        (FULFILMENT, {"fulfillmentMethods": ["SHIPPING"]}),
+        (FULFILMENT, {"fulfillmentMethods": [None]}),
+        (FULFILMENT, {"fulfillmentMethods": ["PICKUP", "PICKUP"]}),
+        (FULFILMENT, {"fulfillmentMethods": [LONE_SURROGATE]}),
+        (ADDRESS, {"receivingAddress": "1 Dock\x00Road"}),
+        (ADDRESS, {"receivingAddress": LONE_SURROGATE}),
+        (ADDRESS, {"receivingAddress": "x" * 501}),
+        (ADDRESS, {"receivingAddress": " \n\t "}),  # a clearing, refused while SHIP is offered
+    ],
+)
+async def test_bad_offers_and_addresses_change_nothing(
+    api: Api, org: Org, mutation: str, variables: dict[str, Any]
+) -> None:
+    before = await _ledger_and_offer(org)
+    answer = await raw(api, mutation, {"input": variables}, org.owner_token)
+    if answer.get("errors"):
+        assert codes(answer) == ["BAD_USER_INPUT"], answer
+    else:
+        (payload,) = answer["data"].values()
+        assert payload["userErrors"] and all(e["code"] for e in payload["userErrors"]), payload
+    assert await _ledger_and_offer(org) == before
+
+
+async def test_a_portal_code_for_an_overlong_slug_is_not_found(api: Api) -> None:
+    query = """mutation($input: RequestPortalCodeInput!) { requestPortalCode(input: $input) {
+      userErrors { code field } } }"""
+    variables = {"input": {"organizationSlug": "x" * 5001, "email": "zoe@example.com"}}
+    answer = await api.raw(query, variables)
+    assert answer["data"]["requestPortalCode"]["userErrors"] == [
+        {"code": "NOT_FOUND", "field": ["input", "organizationSlug"]}
+    ]

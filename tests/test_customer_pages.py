@@ -194,7 +194,8 @@ def start_shop(tmp_path: Path, **extra: str) -> tuple[dict[str, str], Path]:
 def create_shop(base: str, env: dict[str, str], cwd: Path) -> Shop:
     created = json.loads(cli(
         ["create-organization", "--name", "Acme Phones", "--slug", "acme",
-         "--owner-email", "owner@acme.example", "--owner-name", "Olga Owner", "--json"],
+         "--owner-email", "owner@acme.example", "--owner-name", "Olga Owner",
+         "--receiving-address", "Acme Phones, 1 Main Street", "--json"],
         env, cwd,
     ))
     shop = Shop(base, created["ownerToken"])
@@ -398,6 +399,11 @@ async def customer_walks_through(
     pdf = PdfReader(io.BytesIO(Path(receipt).read_bytes()))
     text = "".join(p.extract_text() for p in pdf.pages)
     assert number in text
+    label = await page.get_by_role("link", name="Print your shipping label").get_attribute("href")
+    assert label and "/downloads/label/" in label
+    assert number in "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(httpx.get(label, timeout=15).content)).pages
+    )
     certificate_link = page.get_by_role("link", name="Download the signature certificate (PDF)")
     certificate = await certificate_link.get_attribute("href")
     assert certificate and httpx.get(certificate, timeout=15).content.startswith(b"%PDF")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
@@ -35,7 +35,9 @@ from graphql_api.ids import to_cursor, to_global_id
 from graphql_api.schema import schema
 from models.buy_order import BuyOrder
 from models.notification import Notification
+from models.organization import Organization
 from models.outbox import OutboxEmail
+from models.payout import StoreCreditEntry
 from models.quote import IdempotencyRecord, Quote, QuoteLine, ThreadMessage
 from tests.client import Api, Org, make_org
 from tests.flow import accepted, respond, submitted
@@ -115,6 +117,8 @@ class World:
     org: Org
     ids: list[str]
     tokens: list[str | None]
+    "Emails that mean something here: a customer with store credit, and others."
+    emails: list[str]
 
 
 def ids(world: World) -> st.SearchStrategy[str]:
@@ -158,7 +162,7 @@ def _shaped(kind: Any, world: World, depth: int) -> st.SearchStrategy[Any]:
         case "ID":
             return ids(world)
         case "String":
-            return st.one_of(text(), ids(world))
+            return st.one_of(text(), ids(world), st.sampled_from(world.emails))
         case "Int":
             return st.one_of(st.integers(-(2**31), 2**31 - 1), st.sampled_from(BIG_NUMBERS))
         case "Boolean":
@@ -243,6 +247,10 @@ async def world(api: Api) -> World:
     done, done_link = await accepted(api, org)
     quote_ids = [open_quote["id"], countered["id"], done["id"]]
     line_ids = [line["id"] for quote in (open_quote, countered, done) for line in quote["lines"]]
+    await StoreCreditEntry.create(
+        organization_id=org.id, customer_email="zoe@example.com", currency_code="USD",
+        amount="500.00", note="opening balance", created_at=datetime.now(UTC),
+    )  # fmt: skip
     notifications = cast(
         list[int], await Notification.filter(organization_id=org.id).values_list("id", flat=True)
     )
@@ -250,6 +258,7 @@ async def world(api: Api) -> World:
         org=org,
         ids=quote_ids + line_ids + [to_global_id("Notification", n) for n in notifications],
         tokens=[org.owner_token, link, other_link, done_link, None],
+        emails=["zoe@example.com", "ZOE@example.com", "nobody@example.com"],
     )
 
 
@@ -268,6 +277,10 @@ async def footprint(org: Org) -> tuple[Any, ...]:
         await OutboxEmail.filter(organization_id=org.id).count(),
         await IdempotencyRecord.filter(organization_id=org.id).count(),
         await Notification.filter(organization_id=org.id).count(),
+        tuple(await StoreCreditEntry.filter(organization_id=org.id).values_list("amount", flat=True)),
+        await Organization.filter(id=org.id).values_list(
+            "fulfillment_methods", "receiving_address", "payout_methods", flat=False
+        ),
     )
 
 

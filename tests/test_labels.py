@@ -40,6 +40,10 @@ class CarrierService:
             return PlainTextResponse("down", status_code=503)
         if self.mode == "garbage":
             return JSONResponse({"status": "ok"})
+        if self.mode == "odd":  # a label, but its link is no web address
+            return JSONResponse(
+                {"tracking_number": "1Z1", "label_download": {"pdf": "javascript:alert(1)"}}
+            )
         return JSONResponse(
             {
                 "tracking_number": "1Z999AA10123456784",
@@ -76,7 +80,7 @@ async def test_the_shipengine_style_provider(carrier: tuple[CarrierService, str]
     assert fake.asked[0]["shipment"]["external_shipment_id"] == "return-1"
     with pytest.raises(LabelUnavailable, match="401"):
         await ShipEngineLabels(url, "wrong", timeout=2).create_label(REQUEST)
-    for mode in ("fail", "garbage"):
+    for mode in ("fail", "garbage", "odd"):
         fake.mode = mode
         with pytest.raises(LabelUnavailable):
             await ShipEngineLabels(url, KEY, timeout=2).create_label(REQUEST)

@@ -481,6 +481,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "staff_revised_offer_answered": {**STAFF, "device": "Apple <iPhone>", "status": "ACCEPTED"},
     "unit_received": {**CUSTOMER, "device": "Apple <iPhone>", "buy_order_number": "BO-3"},
+    "store_credit_spent": {
+        **CUSTOMER, "amount": "150.00", "balance": "950.00", "currency_code": "USD",
+        "reference": "SALE-42 <till 2>",
+    },
     "staff_webhook_disabled": {
         "url": "https://partner.example/hooks", "reason": "failed for a day: HTTP 503",
         "staff_name": "Olivia <Owner>",
@@ -489,7 +493,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
 "Emails carrying a code (or an endpoint) instead of a quote: what they must show."
 CODES = {
     "portal_code": "123456", "staff_invitation": "654321", "staff_sign_in_code": "246810",
-    "staff_webhook_disabled": "https://partner.example/hooks",
+    "staff_webhook_disabled": "https://partner.example/hooks", "store_credit_spent": "SALE-42",
 }  # fmt: skip
 TEAM = {"staff_invitation", "staff_sign_in_code", "staff_webhook_disabled"}
 COMMON = {"quote_id": 1, "quote_number": "Q-7", "organization_name": "Acme"}

@@ -20,6 +20,7 @@ DEFAULTS = {
     "autoConvert": False,
     "linkLifetimeDays": 365,
     "payoutMethods": ["STRIPE", "CHECK", "STORE_CREDIT"],
+    "fulfillmentMethods": ["SHIP", "PICKUP"],
 }
 
 
@@ -38,6 +39,7 @@ async def test_settings_are_read_back_and_changed_all_at_once(api: Api, org: Org
         "autoConvert": True,
         "linkLifetimeDays": 90,
         "payoutMethods": ["CHECK", "STRIPE"],
+        "fulfillmentMethods": ["PICKUP", "SHIP"],
     }
     data = (await api(UPDATE_SETTINGS, {"input": change}, org.owner_token))["updateOrganizationSettings"]
     assert data["userErrors"] == []
@@ -72,6 +74,7 @@ async def test_bad_settings_get_codes_with_paths_and_change_nothing(api: Api, or
         "imeiLookupsPerQuote": -1,
         "linkLifetimeDays": 5000,
         "payoutMethods": ["CHECK", "CHECK"],
+        "fulfillmentMethods": ["PICKUP", "SHIP", "PICKUP"],
         "financeGate": True,
     }
     data = (await api(UPDATE_SETTINGS, {"input": bad}, org.owner_token))["updateOrganizationSettings"]
@@ -80,11 +83,12 @@ async def test_bad_settings_get_codes_with_paths_and_change_nothing(api: Api, or
     assert fields == sorted([
         ("input", "quoteValidityDays"), ("input", "timeZone"), ("input", "notificationEmail"),
         ("input", "imeiLookupsPerQuote"), ("input", "linkLifetimeDays"), ("input", "payoutMethods", "1"),
+        ("input", "fulfillmentMethods", "2"),
     ])  # fmt: skip
     assert {e["code"] for e in data["userErrors"]} == {"INVALID_INPUT"}
     assert await settings_of(api, org.owner_token) == DEFAULTS  # financeGate too: all or nothing
 
-    for one in ({"payoutMethods": []}, {"timeZone": None}, {"quoteValidityDays": 366},
+    for one in ({"payoutMethods": []}, {"fulfillmentMethods": []}, {"fulfillmentMethods": None}, {"timeZone": None}, {"quoteValidityDays": 366},
                 {"timeZone": "../../etc/passwd"}, {"autoConvert": None}, {"linkLifetimeDays": 0}):  # fmt: skip
         data = (await api(UPDATE_SETTINGS, {"input": one}, org.owner_token))["updateOrganizationSettings"]
         assert [e["code"] for e in data["userErrors"]] == ["INVALID_INPUT"], one

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import time
 from pathlib import Path
 
@@ -22,6 +23,13 @@ def readme_steps() -> list[tuple[str, str, str]]:
     return [(m["who"], m["query"], m["variables"]) for m in STEP.finditer(README.read_text())]
 
 
+def create_organization_command() -> list[str]:
+    """The worked example's `tradequote create-organization …`, as the README writes it."""
+    found = re.search(r"```sh\n\.venv/bin/tradequote (create-organization .*?)\n#", README.read_text(), re.S)
+    assert found, "the worked example starts with create-organization"
+    return shlex.split(found[1].replace("\\\n", " "))
+
+
 def test_readme_has_the_whole_loop() -> None:
     operations = [re.search(r"(mutation|query) (\w+)", q)[2] for _, q, _ in readme_steps()]  # type: ignore[index]
     assert operations == [
@@ -35,10 +43,7 @@ async def test_readme_example_runs_against_tradequote_serve(
 ) -> None:
     env = environment(empty_database_url, tmp_path)
     with serving(env, tmp_path) as base:
-        created = json.loads(
-            cli(["create-organization", "--name", "Acme Phones", "--slug", "acme",
-                 "--owner-email", "owner@acme.example", "--json"], env, tmp_path)
-        )
+        created = json.loads(cli(create_organization_command(), env, tmp_path))
         tokens = {"owner": created["ownerToken"]}
         values: dict[str, str] = {}
         results = []
@@ -78,6 +83,8 @@ async def test_readme_example_runs_against_tradequote_serve(
     assert again["status"] == "ACCEPTED" and again["acceptance"]["valid"] is True
     assert converted["status"] == "CONVERTED"
     assert results[8]["buyOrder"]["total"] == {"amount": "1205.00", "currencyCode": "USD"}
+    assert results[8]["buyOrder"]["fulfillment"] == "SHIP"
+    assert "/downloads/label/" in results[8]["buyOrder"]["shippingLabel"]["url"]
     assert story["thread"]["totalCount"] == 9
     assert any("Q-000001" in text for text in emails)
 

@@ -237,7 +237,7 @@ async def test_an_answer_after_the_window_but_before_the_sweep_is_expired(
 async def test_a_revision_needs_reasons_photos_a_lower_price_and_an_address(
     api: Api, org: Org
 ) -> None:
-    quote_id, link = await converted(api, org, "CHECK", address=None)
+    quote_id, link = await converted(api, org, "CHECK", address=None, fulfillment="PICKUP")
     unit = (await scan(api, org.owner_token, PHONE_IMEI))["unit"]
     uploads = await staged(api, org.owner_token, 1)
     await put(api, uploads[0]["url"], JPEG)

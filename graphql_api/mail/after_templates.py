@@ -1,5 +1,5 @@
 """Emails of what follows a buy order: payouts paid or declined, revised offers and the answers
-to them (with the return label when a unit goes back)."""
+to them (with the return label when a unit goes back), the receipt of a store-credit spend."""
 
 from __future__ import annotations
 
@@ -130,5 +130,26 @@ def unit_received(c: TemplateContext, b: Branding) -> Content:
             Paragraph(f"{b.name} received your {device} and is checking it now."),
             Facts((("Quote", c.text("quote_number")), ("Buy order", c.text("buy_order_number")))),
             Button("Follow your order", c.url("link_url")),
+        ],
+    )
+
+
+@template("store_credit_spent")
+def store_credit_spent(c: TemplateContext, b: Branding) -> Content:
+    reference = c.optional_text("reference")
+    spent = c.money("amount")
+    return Content(
+        subject=f"{b.name}: you spent {spent} of store credit",
+        greeting=_hello(c),
+        blocks=[
+            Paragraph(f"You spent {spent} of your store credit with {b.name}."),
+            Facts(
+                (
+                    ("Spent", spent),
+                    *((("For", reference),) if reference else ()),
+                    ("Balance now", c.money("balance")),
+                )
+            ),
+            Button("See your balance", c.url("link_url")),
         ],
     )

@@ -231,13 +231,21 @@ def quote_converted(c: TemplateContext, b: Branding) -> Content:
     fulfillment = c.text("fulfillment").upper()
     if fulfillment == "SHIP":
         address = b.receiving_address
+        tracking = c.optional_text("tracking_number")  # set for a carrier's label, sent by link
+        label = c.optional_url("label_url")
+        printed = "Print your shipping label" if tracking else "Print the attached shipping label"
         handover: list[Block] = [
             Paragraph(
-                "Print the attached shipping label, stick it on your parcel and send your "
-                "devices" + (" to:" if address else ".")
+                f"{printed}, stick it on your parcel and send your devices"
+                + (" to:" if address else ".")
             ),
             *([Quoted(address)] if address else []),
         ]
+        if tracking:
+            handover += [
+                *([Button("Print your shipping label", label)] if label else []),
+                Facts((("Carrier", c.text("carrier")), ("Tracking", tracking))),
+            ]
     elif fulfillment == "PICKUP":
         instructions = c.optional_text("pickup_instructions") or b.pickup_instructions
         handover = (

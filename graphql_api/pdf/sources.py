@@ -10,6 +10,7 @@ from typing import Any
 
 from graphql_api.http.keys import PATH as KEYS_PATH
 from graphql_api.mail.attachments import register_attachment_renderer
+from graphql_api.mail.content import RenderError
 from graphql_api.pdf.certificate import CertificateDoc, EventDoc, TermDoc, render_certificate
 from graphql_api.pdf.documents import (
     BrandingDoc,
@@ -22,10 +23,13 @@ from graphql_api.pdf.documents import (
 from graphql_api.pdf.render import render_quote, render_receipt, render_shipping_label
 from models.buy_order import BuyOrder, BuyOrderLine
 from models.consent import CONSENT_TEXTS
+from models.errors import DomainError
+from models.fulfillment import has_address
 from models.negotiation import LineStatus
 from models.organization import Organization
 from models.quote import Acceptance, DeviceUnit, Quote, QuoteEvent, QuoteLine, ThreadMessage
 from models.sealing import quote_reference
+from models.services.labels import no_address
 from models.services.verification import load_rows
 from models.validation import total
 
@@ -176,16 +180,20 @@ async def receipt_pdf(order_id: int) -> bytes:
 
 
 async def label_pdf(order_id: int) -> bytes:
+    """The built-in shipping label of a buy order; `DomainError` while the organization has no
+    receiving address (a label without one would send the parcel nowhere)."""
     order = await BuyOrder.get(id=order_id)
     quote = await Quote.get(id=order.quote_id)
     organization = await Organization.get(id=order.organization_id)
+    if not has_address(organization.receiving_address):
+        raise no_address()
     rows = await BuyOrderLine.filter(buy_order_id=order_id).order_by("position")
     doc = LabelDoc(
         branding=branding(organization),
         order_number=order.number,
         from_name=quote.contact_name or "",
         from_email=quote.contact_email,
-        receiving_address=organization.receiving_address or organization.name,
+        receiving_address=organization.receiving_address or "",
         devices=tuple(f"{row.quantity} × {row.brand} {row.model}" for row in rows),
     )
     return await rendered(render_shipping_label, doc)
@@ -260,7 +268,11 @@ def _event_doc(event: QuoteEvent, messages: dict[int, ThreadMessage]) -> EventDo
 
 async def _label_attachment(item: Mapping[str, Any]) -> tuple[str, str, bytes]:
     order = await BuyOrder.get(id=int(item["buy_order_id"]))
-    return f"shipping-label-{order.number}.pdf", "application/pdf", await label_pdf(order.id)
+    try:
+        pdf = await label_pdf(order.id)
+    except DomainError as error:  # recorded on the outbox row, as any failure to render
+        raise RenderError(f"shipping label of {order.number}: {error.message}") from None
+    return f"shipping-label-{order.number}.pdf", "application/pdf", pdf
 
 
 register_attachment_renderer("shipping_label", _label_attachment)

@@ -17,6 +17,7 @@ from graphql_api.types.enums import Fulfillment, PaymentStatus, PayoutMethod
 from graphql_api.types.inventory import InventoryUnit, ReturnShipment
 from graphql_api.types.payout import Payout
 from graphql_api.types.quote import Device, QuoteLine, quote_parts
+from models.enums import Fulfillment as FulfillmentValue
 
 if TYPE_CHECKING:
     from graphql_api.types.quote import Quote
@@ -92,6 +93,23 @@ class BuyOrderLine:
         return parts.by_id[self._record.quote_line_id]
 
 
+@strawberry.type(
+    description="How the customer ships the devices: the carrier's label, or the organization's "
+    "own printable label (addressed to its receiving address, with a barcode of the order number)."
+)
+class ShippingLabel:
+    carrier: str | None = strawberry.field(
+        description="The carrier's code, e.g. ups; null for the organization's own label."
+    )
+    tracking_number: str | None = strawberry.field(
+        description="The carrier's tracking number; null for the organization's own label."
+    )
+    url: str | None = strawberry.field(
+        description="Where to get the label: the carrier's PDF (null if it gave none), or a "
+        "signed, expiring URL of the built-in PDF."
+    )
+
+
 @strawberry.type(description="What the merchant buys: made once from an accepted quote.")
 class BuyOrder(Node):
     id: strawberry.ID
@@ -124,11 +142,24 @@ class BuyOrder(Node):
         description="A signed, expiring URL of the PDF receipt; every download is recorded."
     )
     def receipt_url(self, info: Info) -> str:
+        return self._download(info, "receipt")
+
+    def _download(self, info: Info, kind: str) -> str:
+        """A signed, expiring URL of one of the order's PDFs, for this viewer."""
         settings = info.context.settings
         viewer = "staff" if info.context.viewer.staff_id is not None else "customer"
-        return signed_url(
-            settings.public_url, settings.secret_key, "receipt", self._record.id, viewer
-        )
+        return signed_url(settings.public_url, settings.secret_key, kind, self._record.id, viewer)
+
+    @strawberry.field(
+        description="SHIP: the label the customer ships the devices with; null for PICKUP."
+    )
+    def shipping_label(self, info: Info) -> ShippingLabel | None:
+        r = self._record
+        if r.fulfillment is not FulfillmentValue.SHIP:
+            return None
+        if r.tracking_number is not None:
+            return ShippingLabel(carrier=r.carrier, tracking_number=r.tracking_number, url=r.label_url)
+        return ShippingLabel(carrier=None, tracking_number=None, url=self._download(info, "label"))
 
     @strawberry.field
     async def quote(

@@ -12,8 +12,9 @@ from graphql_api.context import Info
 from graphql_api.ids import decode_id, to_cursor, to_global_id
 from graphql_api.loaders import SettingsRecord
 from graphql_api.types.common import Node, PageInfo
-from graphql_api.types.enums import PayoutMethod
+from graphql_api.types.enums import Fulfillment, PayoutMethod
 from models import audit as audit_model
+from models import fulfillment
 from models.enums import PayoutMethod as PayoutMethodValue
 from models.organization import AccessToken as AccessTokenRow
 from models.services.organization_settings import ALL_PAYOUT_METHODS
@@ -69,6 +70,10 @@ class OrganizationSettings:
     revision_reply_days: int = strawberry.field(
         description="Days a customer has to answer a revised offer before the device is returned."
     )
+    fulfillment_methods: list[Fulfillment] = strawberry.field(
+        description="How customers may hand their devices over, in order of preference. SHIP "
+        "(a shipping label) needs the receiving address (`updateBranding`)."
+    )
 
     @classmethod
     def from_record(cls, record: SettingsRecord) -> OrganizationSettings:
@@ -84,6 +89,9 @@ class OrganizationSettings:
             payout_methods=[
                 PayoutMethodValue(m) for m in (record.payout_methods or ALL_PAYOUT_METHODS)
             ],
+            fulfillment_methods=fulfillment.offered(
+                record.fulfillment_methods, record.receiving_address
+            ),
         )
 
 

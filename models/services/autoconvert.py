@@ -1,12 +1,14 @@
 """Auto-convert (an organization setting): the customer's acceptance, once committed, turns
-the quote into a buy order through the ordinary conversion use case."""
+the quote into a buy order through the ordinary conversion use case: paid by the first payout
+method offered, shipped when the organization offers SHIP, else handed over (PICKUP)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
 
-from models.enums import Fulfillment, PayoutMethod
+from models import fulfillment
+from models.enums import PayoutMethod
 from models.errors import DomainError, DomainErrors, Forbidden
 from models.negotiation import QuoteStatus, StaffRole
 from models.organization import Organization, StaffMember
@@ -39,9 +41,10 @@ async def then_convert(deps: Deps, accepting: Awaitable[Quote]) -> Quote:
         staff_name=AUTHOR,
         role=StaffRole.OWNER,
     )
+    offered = fulfillment.offered(organization.fulfillment_methods, organization.receiving_address)
     data = ConversionIn(
         payout_method=PayoutMethod(methods[0]),
-        fulfillment=Fulfillment.SHIP,
+        fulfillment=fulfillment.preferred(offered, organization.receiving_address),
         idempotency_key=f"auto-convert-{quote.id}",
     )
     try:

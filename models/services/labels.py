@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -17,9 +18,11 @@ class LabelRequest:
     organization_name: str
     "The organization's receiving address: where a return leaves from, where devices arrive."
     address: str | None
-    "Who the parcel is for, e.g. the customer's name on a return."
-    recipient: str | None
+    "The customer's name: who a return is for, who an inbound parcel comes from."
+    customer: str | None
     reference: str
+    "True: the customer ships devices to the organization; False: a return to the customer."
+    inbound: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,11 @@ class Label:
 
 
 class LabelProvider(Protocol):
+    """Makes labels. `carrier` is True for a carrier's service: a SHIP conversion asks it for
+    the inbound label; otherwise the customer gets the built-in PDF label."""
+
+    carrier: bool
+
     async def create_label(self, request: LabelRequest) -> Label: ...
 
 
@@ -43,6 +51,8 @@ def no_address() -> DomainError:
 
 class BuiltInLabels:
     """A label of the organization's own, tracked by its reference number."""
+
+    carrier = False
 
     async def create_label(self, request: LabelRequest) -> Label:
         if not (request.address or "").strip():
@@ -60,20 +70,21 @@ class LabelUnavailable(DomainError):
 class ShipEngineLabels:
     """POST {url}/v1/labels with the API-Key header, as ShipEngine's API takes it."""
 
+    carrier = True
+
     def __init__(self, url: str, key: str, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
         self.key = key
         self.timeout = timeout
 
     def body(self, request: LabelRequest) -> dict[str, Any]:
+        organization = {"company_name": request.organization_name, "address_line1": request.address}
+        customer = {"name": request.customer or "Customer"}
         return {
             "shipment": {
                 "service_code": "ground",
-                "ship_to": {"name": request.recipient or "Customer"},
-                "ship_from": {
-                    "company_name": request.organization_name,
-                    "address_line1": request.address,
-                },
+                "ship_to": organization if request.inbound else customer,
+                "ship_from": customer if request.inbound else organization,
                 "packages": [{"weight": {"value": 1, "unit": "pound"}}],
                 "external_shipment_id": request.reference,
             }
@@ -93,10 +104,24 @@ class ShipEngineLabels:
             raise LabelUnavailable(f"HTTP {response.status_code}")
         try:
             data = response.json()
-            tracking = str(data["tracking_number"])
+            tracking = str(data["tracking_number"]).strip()
             download = data.get("label_download") or {}
             url = download.get("pdf") or download.get("href")
-            carrier = str(data.get("carrier_code") or "shipengine")
+            carrier = str(data.get("carrier_code") or "shipengine").strip()
         except (ValueError, KeyError, TypeError, AttributeError):
             raise LabelUnavailable("an answer without a tracking number") from None
-        return Label(carrier, tracking, None if url is None else str(url))
+        label = Label(carrier, tracking, None if url is None else str(url))
+        if not plausible(label):
+            raise LabelUnavailable("an answer that is not a label")
+        return label
+
+
+def plausible(label: Label) -> bool:
+    """A label as a carrier gives it: a tracking number and carrier code of sane length, and an
+    http(s) URL if any (it is stored, linked in emails and shown to the customer)."""
+    url = label.label_url
+    return (
+        0 < len(label.tracking_number) <= 64
+        and 0 < len(label.carrier) <= 64
+        and (url is None or (len(url) <= 500 and urlsplit(url).scheme in ("http", "https")))
+    )

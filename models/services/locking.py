@@ -27,8 +27,16 @@ def can_see(caller: Caller, quote: QuoteLike) -> bool:
 
 async def lock_quote(caller: Caller, quote_id: int, field: str = "quoteId") -> Quote:
     """The quote, row-locked until the transaction ends; NOT_FOUND if the caller may not see it."""
+    return await find_quote(caller, quote_id, field, lock=True)
+
+
+async def find_quote(
+    caller: Caller, quote_id: int, field: str = "quoteId", *, lock: bool = False
+) -> Quote:
+    """The quote (row-locked with `lock`); NOT_FOUND if the caller may not see it."""
     caller.actor  # noqa: B018 - raises Unauthenticated for anonymous callers
-    quote = await Quote.filter(id=quote_id).select_for_update().first()
+    query = Quote.filter(id=quote_id)
+    quote = await (query.select_for_update() if lock else query).first()
     if quote is None or not can_see(caller, quote):
         raise DomainError(ErrorCode.NOT_FOUND, "no such quote", ["input", field])
     return quote

@@ -10,10 +10,10 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models import roles
+from models import fulfillment, roles
 from models import validation as v
 from models.audit import AuditAction
-from models.enums import PayoutMethod
+from models.enums import Fulfillment, PayoutMethod
 from models.errors import DomainError, DomainErrors, ErrorCode
 from models.organization import Organization
 from models.services import audit
@@ -37,6 +37,7 @@ FIELDS = {
     "auto_convert": "autoConvert",
     "link_lifetime_days": "linkLifetimeDays",
     "payout_methods": "payoutMethods",
+    "fulfillment_methods": "fulfillmentMethods",
     "revision_reply_days": "revisionReplyDays",
 }
 
@@ -103,19 +104,29 @@ def _clean_one(name: str, value: Any, path: list[str]) -> Any:
             raise DomainError(ErrorCode.INVALID_INPUT, f"between {low} and {high}, or null for no limit", path)
         return value
     if name == "payout_methods":
-        methods = [PayoutMethod(m).value for m in value or []]
-        if not methods:
-            raise DomainError(ErrorCode.INVALID_INPUT, "offer at least one payout method", path)
-        for index, method in enumerate(methods):
-            if method in methods[:index]:
-                raise DomainError(ErrorCode.INVALID_INPUT, f"{method} is listed twice", [*path, str(index)])
-        return methods
+        return _methods([PayoutMethod(m).value for m in value or []], "payout", path)
+    if name == "fulfillment_methods":
+        return _methods([Fulfillment(m).value for m in value or []], "fulfilment", path)
     raise AssertionError(name)
+
+
+def _methods(methods: list[str], kind: str, path: list[str]) -> list[str]:
+    """At least one method, none twice, in the order given."""
+    if not methods:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"offer at least one {kind} method", path)
+    for index, method in enumerate(methods):
+        if method in methods[:index]:
+            raise DomainError(ErrorCode.INVALID_INPUT, f"{method} is listed twice", [*path, str(index)])
+    return methods
 
 
 def current(organization: Organization) -> dict[str, Any]:
     values = {name: getattr(organization, name) for name in FIELDS}
     values["payout_methods"] = organization.payout_methods or ALL_PAYOUT_METHODS
+    values["fulfillment_methods"] = [
+        method.value
+        for method in fulfillment.offered(organization.fulfillment_methods, organization.receiving_address)
+    ]
     return values
 
 
@@ -128,6 +139,12 @@ async def update_settings(
     changes = clean(data)
     async with in_transaction():
         organization = await Organization.filter(id=admin.organization_id).select_for_update().get()
+        if "fulfillment_methods" in changes:
+            fulfillment.check_offer(
+                [Fulfillment(m) for m in changes["fulfillment_methods"]],
+                organization.receiving_address,
+                ["input", FIELDS["fulfillment_methods"]],
+            )
         before = current(organization)
         changed = {name: value for name, value in changes.items() if before[name] != value}
         if changed:

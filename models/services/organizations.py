@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from PIL import Image
 from tortoise.transactions import in_transaction
 
+from models import fulfillment
 from models import validation as v
 from models.audit import AuditAction
 from models.errors import DomainError, ErrorCode
@@ -22,11 +23,20 @@ from models.services.device_input import Collector
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
+RECEIVING_ADDRESS_MAX = 500
 
 
 async def create_organization(
-    *, name: str, slug: str, owner_email: str, owner_name: str | None, currency_code: str
+    *,
+    name: str,
+    slug: str,
+    owner_email: str,
+    owner_name: str | None,
+    currency_code: str,
+    receiving_address: str | None = None,
 ) -> tuple[Organization, StaffMember]:
+    """The organization and its OWNER. It offers SHIP (and PICKUP) when it has a receiving
+    address, PICKUP only otherwise (SHIP is offered later through the settings)."""
     clean_name = v.text(name, ["name"], limit=v.MAX_NAME, required=True, name=True)
     if not SLUG.match(slug):
         raise DomainError(ErrorCode.INVALID_INPUT, "a slug is lowercase letters, digits and dashes", ["slug"])
@@ -35,10 +45,17 @@ async def create_organization(
         raise DomainError(ErrorCode.INVALID_INPUT, "an ISO 4217 code, e.g. USD", ["currency"])
     email = v.email(owner_email, ["ownerEmail"])
     staff_name = v.text(owner_name, ["ownerName"], limit=v.MAX_NAME, name=True) or email.split("@")[0]
+    address = v.text(receiving_address, ["receivingAddress"], limit=RECEIVING_ADDRESS_MAX)
     async with in_transaction():
         if await Organization.exists(slug=slug):
             raise DomainError(ErrorCode.INVALID_INPUT, "this slug is taken", ["slug"])
-        organization = await Organization.create(name=clean_name, slug=slug, currency_code=currency)
+        organization = await Organization.create(
+            name=clean_name,
+            slug=slug,
+            currency_code=currency,
+            receiving_address=address,
+            fulfillment_methods=[method.value for method in fulfillment.defaults(address)],
+        )
         owner = await StaffMember.create(
             organization=organization, name=staff_name, email=email, role=StaffRole.OWNER
         )
@@ -104,7 +121,7 @@ async def update_branding(caller: Caller, data: BrandingIn, admin: Admin | None 
         ("headline", 200),
         ("footer_text", 500),
         ("pickup_instructions", 2000),
-        ("receiving_address", 500),
+        ("receiving_address", RECEIVING_ADDRESS_MAX),
     ):
         value = getattr(data, name)
         if value is not None:
@@ -113,6 +130,11 @@ async def update_branding(caller: Caller, data: BrandingIn, admin: Admin | None 
     found.raise_any()
     async with in_transaction():
         organization = await Organization.filter(id=caller.organization_id).select_for_update().get()
+        if "receiving_address" in changes and changes["receiving_address"] is None:
+            offered = fulfillment.offered(
+                organization.fulfillment_methods, organization.receiving_address
+            )
+            fulfillment.check_address_cleared(offered, [*path, "receivingAddress"])
         before = {name: _shown(getattr(organization, name)) for name in changes}
         for name, value in changes.items():
             setattr(organization, name, value)

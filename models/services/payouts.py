@@ -1,6 +1,6 @@
 """Payouts: the obligation made at conversion, approved (when the finance gate is on), settled
 with a reference and confirmed, or declined; lowered by revised offers and returns; store
-credit booked to the customer's ledger."""
+credit booked to the customer's ledger (models/services/store_credit.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from models.enums import MessageKind, PayoutMethod, PayoutStatus, RevisionStatus
 from models.errors import DomainError, ErrorCode
 from models.inventory import InventoryUnit
 from models.organization import Organization
-from models.payout import Payout, PayoutEntry, StoreCreditEntry
+from models.payout import Payout, PayoutEntry
 from models.quote import Quote
 from models.revised_offer import RevisedOffer
+from models.services import store_credit
 from models.services.caller import Caller, Deps
 from models.services.journal import Pending, record, unit_of_work
 from models.services.mailing import email_customer
@@ -192,14 +193,15 @@ async def settle_payout(
                     "store credit needs the customer's email",
                     ["input", "payoutId"],
                 )
-            await StoreCreditEntry.create(
-                organization_id=payout.organization_id,
-                customer_email=quote.contact_email.lower(),
-                currency_code=payout.currency_code,
-                amount=payout.amount,
+            await store_credit.credit(
+                payout.organization_id,
+                quote.contact_email,
+                payout.currency_code,
+                payout.amount,
                 payout_id=payout.id,
                 note=f"Buy order {order.number}",
-                created_at=now,
+                staff_id=caller.staff_id,
+                now=now,
             )
         paid = payout.status is PayoutStatus.PAID
         await _step(
@@ -273,10 +275,3 @@ async def lower_payout(buy_order_id: int, *, by: Decimal, declined: bool) -> Pay
     await payout.save()
     return payout
 
-
-async def store_credit_balance(organization_id: int, email: str) -> Decimal:
-    rows = await StoreCreditEntry.filter(
-        organization_id=organization_id, customer_email=email.strip().lower()
-    ).values_list("amount", flat=True)
-    organization = await Organization.get(id=organization_id)
-    return v.quantize(sum((Decimal(str(a)) for a in rows), Decimal(0)), organization.currency_code)

@@ -47,9 +47,15 @@ def _address(email: str) -> str:
     return v.email(email, ["input", "email"]).lower()
 
 
+def portal_url(deps: Deps, organization_slug: str) -> str:
+    """The organization's portal page, where a customer signs in by email code."""
+    return f"{deps.public_url.rstrip('/')}/portal/{organization_slug}"
+
+
 async def _organization(slug: str) -> Organization:
-    organization = await Organization.get_or_none(slug=slug.strip().lower())
-    if organization is None:
+    slug = slug.strip().lower()
+    organization = await Organization.get_or_none(slug=slug) if len(slug) <= 64 else None
+    if organization is None:  # no slug is longer than 64 characters
         raise DomainError(ErrorCode.NOT_FOUND, "no such organization", ["input", "organizationSlug"])
     return organization
 
@@ -88,7 +94,7 @@ async def request_code(deps: Deps, organization_slug: str, email: str) -> None:
                 "organization_name": organization.name,
                 "code": code,
                 "expires_minutes": int(CODE_TTL.total_seconds() // 60),
-                "link_url": f"{deps.public_url.rstrip('/')}/portal/{organization.slug}",
+                "link_url": portal_url(deps, organization.slug),
             },
             now=now,
         )

@@ -250,7 +250,7 @@ async def start_return(
         LabelRequest(
             organization_name=organization.name,
             address=organization.receiving_address,
-            recipient=quote.contact_name,
+            customer=quote.contact_name,
             reference=f"return-{unit.id}",
         )
     )

@@ -24,7 +24,8 @@ export const QUOTE_FIELDS = `
   availableActions
   pdfUrl
   acceptance { signerName signerEmail signedAt signatureHash withdrawnAt certificateUrl valid }
-  buyOrder { number paymentStatus payoutMethod fulfillment receiptUrl total { amount currencyCode } }`;
+  buyOrder { number paymentStatus payoutMethod fulfillment receiptUrl total { amount currencyCode }
+    shippingLabel { carrier trackingNumber url } }`;
 
 export const MESSAGE_FIELDS = `
   id kind author authorName body createdAt

@@ -165,13 +165,19 @@ class QuoteView {
     if (CLOSED[quote.status]) parts.push(h("p", { class: "notice" }, CLOSED[quote.status]));
     if (quote.status === "CONVERTED" && quote.buyOrder) {
       const order = quote.buyOrder;
+      const label = order.shippingLabel;
       parts.push(h("div", { class: "final", role: "region", "aria-label": "Your sale" },
         h("h2", {}, "Sold: thank you!"),
         h("p", {}, `Order ${order.number} for ${money(order.total)} · `,
           `${titleCase(order.fulfillment)} · paid by ${titleCase(order.payoutMethod)}.`),
         h("p", { class: `payment payment-${order.paymentStatus.toLowerCase()}`, role: "status" },
           PAYMENT[order.paymentStatus] || titleCase(order.paymentStatus)),
+        label && label.trackingNumber
+          ? h("p", {}, `Shipping with ${label.carrier.toUpperCase()}, tracking ${label.trackingNumber}.`)
+          : null,
         h("ul", { class: "downloads" },
+          label && label.url ? h("li", {}, h("a", { href: label.url, class: "download" },
+            "Print your shipping label")) : null,
           h("li", {}, h("a", { href: order.receiptUrl, class: "download", download: "" },
             "Download the receipt (PDF)")),
           quote.acceptance && quote.acceptance.certificateUrl
