@@ -144,9 +144,12 @@ def add_commands(commands: Any) -> None:
 
 
 async def load_starter(settings: Settings) -> None:
-    """After migrating: the shipped starter catalog, once."""
-    await db.connect(settings.database_url)
-    try:
-        await catalog.ensure_starter_catalog()
-    finally:
-        await db.close()
+    """After migrating: the shipped starter catalog, once. Under the migration lock: on SQLite,
+    replicas starting together would otherwise race from reading the catalog to writing it
+    (a read transaction that cannot become a write one fails at once, whatever the timeout)."""
+    async with db.migration_lock(settings.database_url):
+        await db.connect(settings.database_url)
+        try:
+            await catalog.ensure_starter_catalog()
+        finally:
+            await db.close()

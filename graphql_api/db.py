@@ -102,7 +102,7 @@ MIGRATION_LOCK_KEY = 0x7471_6D69  # "tqmi"
 async def migrate(database_url: str) -> None:
     """Apply every pending migration, then close the migration connections. Safe from many
     processes at once: they take turns (an advisory lock on PostgreSQL, a file lock on SQLite)."""
-    async with _migration_lock(database_url):
+    async with migration_lock(database_url):
         try:
             await run_migrations(config=tortoise_config(database_url))
         finally:
@@ -110,7 +110,8 @@ async def migrate(database_url: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _migration_lock(database_url: str) -> AsyncIterator[None]:
+async def migration_lock(database_url: str) -> AsyncIterator[None]:
+    """Held by one process at a time: while it migrates or seeds the database."""
     if is_postgres(database_url):
         import asyncpg
 

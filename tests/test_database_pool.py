@@ -18,11 +18,13 @@ async def test_released_connections_are_not_reset(database: str) -> None:
         pytest.skip("asyncpg's pool: PostgreSQL only")
     for _ in range(6):  # each statement outside a transaction takes and releases a connection
         await Organization.filter(slug="no-such-organization-pool-test").count()
+    pool = connections.get("default")._pool  # type: ignore[attr-defined]
+    pids = [holder._con.get_server_pid() for holder in pool._holders if holder._con is not None]
+    assert pids
     observer = await asyncpg.connect(_asyncpg_dsn(database))
     try:
         rows = await observer.fetch(
-            "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND state = 'idle'"
+            "SELECT query FROM pg_stat_activity WHERE pid = any($1::int[]) AND state = 'idle'", pids
         )
     finally:
         await observer.close()
