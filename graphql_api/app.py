@@ -59,12 +59,6 @@ from models.services.faults import is_connection_fault, read_again_once
 
 log = logging.getLogger("tradequote")
 
-# With a thousand open WebSocket connections a full collection walks every one of their objects
-# (~0.3 s on the 2-core machine); the defaults (700, 10, 10) ran one every half minute or so
-# under load, each a pause in whatever was being delivered. The young generations stay as they
-# are (larger ones made each of their collections slower), full collections become ten times
-# rarer. Measured with benchmarks/fanout.py.
-GC_THRESHOLDS = (700, 10, 100)
 
 
 def client_ip(request: Request | WebSocket) -> str | None:
@@ -194,9 +188,13 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
                 background_jobs(settings, view.deps) if background else contextlib.nullcontext(),
                 closing_revoked_sockets(view.live, view.viewers),
             ):
+                # What start-up built lives as long as the process: out of the collector's
+                # sight, so that full collections walk only what requests and connections
+                # made since (the collector keeps its default thresholds: rarer full
+                # collections were longer ones, up to 0.3 s under load, a pause for every
+                # request in flight; fan-outs hold it off while they deliver).
                 gc.collect()
                 gc.freeze()
-                gc.set_threshold(*GC_THRESHOLDS)
                 with drain_before_exit(view.live.drain):
                     yield
         finally:
