@@ -26,6 +26,7 @@ from graphql_api.auth import ANONYMOUS, BadToken, resolve_viewer
 from graphql_api.context import Context
 from graphql_api.dependencies import process_deps
 from graphql_api.downloads import download_endpoint
+from graphql_api.gateway.admission import Admission
 from graphql_api.gateway.persisted import PersistedQueries, persisted_get, refuse_partner
 from graphql_api.gateway.revocation import closing_revoked_sockets
 from graphql_api.gateway.viewer_cache import EvictingPublisher, ViewerCache
@@ -85,6 +86,7 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.limits.max_subscriptions,
         )
         self.settings = settings
+        self.admission = Admission(settings.concurrent_requests)
         self.viewers = ViewerCache.for_broker(
             settings.auth_cache_seconds, settings.auth_cache_size, broker
         )
@@ -223,7 +225,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             ),
             Route("/evidence/{upload_id}", uploads.evidence_endpoint(view.deps)),
             Route("/readyz", readyz_endpoint()),
-            Route("/metrics", metrics_endpoint(view.live)),
+            Route("/metrics", metrics_endpoint(view.live, view.admission)),
             *([graphiql_assets()] if settings.graphiql else []),
         ],
         middleware=[
@@ -247,4 +249,5 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     app.state.deps = view.deps
     app.state.live = view.live
     app.state.viewers = view.viewers
+    app.state.admission = view.admission
     return app

@@ -12,6 +12,7 @@ from dotenv import load_dotenv
 from models.sealing import KeyConfigurationError, Keyring
 from graphql_api.gateway.config import LimitConfigurationError, Limits
 from graphql_api.gateway.secrets import weak_secret
+from graphql_api.gateway.admission import DEFAULT_LIMIT as ADMISSION_LIMIT
 from graphql_api.gateway.viewer_cache import DEFAULT_SIZE
 
 SECRET_KEY_FILE = Path(".secret_key")
@@ -82,6 +83,8 @@ class Settings:
     auth_cache_seconds: float | None = None
     "Resolved tokens kept per process, the least recently used going first."
     auth_cache_size: int = DEFAULT_SIZE
+    "GraphQL requests a process works on at once, the others waiting in turn (0: no limit)."
+    concurrent_requests: int = ADMISSION_LIMIT
 
     @property
     def production(self) -> bool:
@@ -174,6 +177,12 @@ class Settings:
             auth_cache_size=int(
                 _number(
                     environ, "TRADEQUOTE_AUTH_CACHE_SIZE", cls.auth_cache_size, 0, 1_000_000,
+                    whole=True,
+                )  # fmt: skip
+            ),
+            concurrent_requests=int(
+                _number(
+                    environ, "TRADEQUOTE_CONCURRENT_REQUESTS", cls.concurrent_requests, -1, 10_000,
                     whole=True,
                 )  # fmt: skip
             ),

@@ -25,6 +25,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from graphql_api.gateway.admission import Admission
 from graphql_api.gateway.rate_limits import RateLimited
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -97,12 +98,14 @@ class GraphQLOverHTTP:
     """A mixin for strawberry's ASGI `GraphQL` view (put it first among the bases)."""
 
     settings: Any
+    admission: Admission
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):  # a WebSocket
             return await super().run(request, context, root_value)  # type: ignore[misc]
         try:
-            response = await super().run(request, context, root_value)  # type: ignore[misc]
+            async with self.admission.turn():
+                response = await super().run(request, context, root_value)  # type: ignore[misc]
         except RateLimited as refused:
             return refusal_response(request.headers, refused)
         except HTTPException as error:

@@ -27,6 +27,7 @@ from starlette.responses import Response
 from tortoise import connections
 from tortoise.queryset import QuerySet
 
+from graphql_api.gateway.admission import Admission
 from graphql_api.live import Live
 from models.outbox import OutboxEmail, OutboxStatus
 from models.partners import DeliveryStatus, WebhookDelivery
@@ -96,6 +97,12 @@ DB_POOL_IN_USE = Gauge(
 )
 DB_POOL_OPEN = Gauge("tradequote_db_pool_connections_open", "Database connections open.")
 DB_POOL_MAX = Gauge("tradequote_db_pool_connections_max", "The pool's largest size.")
+REQUESTS_IN_PROGRESS = Gauge(
+    "tradequote_graphql_requests_in_progress", "GraphQL requests over HTTP being worked on."
+)
+REQUESTS_WAITING = Gauge(
+    "tradequote_graphql_requests_waiting", "GraphQL requests over HTTP waiting for their turn."
+)
 EXPIRY_SWEEPS = Counter(
     "tradequote_expiry_sweeps", "Runs of the expiry sweeper, by outcome (ok or error).", ["outcome"]
 )
@@ -178,9 +185,11 @@ def _read_pool() -> None:
     DB_POOL_MAX.set(1)
 
 
-def metrics_endpoint(live: Live) -> Callable[[Request], Awaitable[Response]]:
+def metrics_endpoint(live: Live, admission: Admission) -> Callable[[Request], Awaitable[Response]]:
     async def metrics(request: Request) -> Response:
         WEBSOCKET_CONNECTIONS.set(len(live.connections))
+        REQUESTS_IN_PROGRESS.set(admission.in_progress)
+        REQUESTS_WAITING.set(admission.waiting)
         SUBSCRIPTIONS.set(live.subscriptions)
         try:
             _read_pool()
