@@ -141,8 +141,6 @@ async def load(port: int, pid: int, requests: list[bytes], concurrency: int, war
     cpu_before, started = cpu_seconds(pid), time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
     elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu_before
-    if os.environ.get("BENCH_DUMP"):
-        Path(os.environ["BENCH_DUMP"] + f".{pid}.{concurrency}").write_text("\n".join(f"{x*1000:.1f}" for x in latencies))
     return Figures(len(rest) / elapsed, percentile(latencies, 0.5) * 1000,
                    percentile(latencies, 0.99) * 1000, cpu / len(rest) * 1000, failures)  # fmt: skip
 
