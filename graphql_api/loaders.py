@@ -351,12 +351,13 @@ class Loaders:
         pages = []
         for quote_id, after, first in keys:
             query = ThreadMessage.filter(quote_id=quote_id)
-            total = await query.count()
-            if after is not None:
-                query = query.filter(id__gt=after)
-            rows = await query.order_by("id").limit(first + 1).values(*columns(MessageRecord))
+            page = query if after is None else query.filter(id__gt=after)
+            rows = await page.order_by("id").limit(first + 1).values(*columns(MessageRecord))
             messages = records(MessageRecord, rows)
-            pages.append(ThreadPage(messages[:first], len(messages) > first, total))
+            has_next = len(messages) > first
+            # a first page that holds the whole thread counts it; any other asks the database
+            total = len(messages) if after is None and not has_next else await query.count()
+            pages.append(ThreadPage(messages[:first], has_next, total))
         return pages
 
     async def _acceptances(self, quote_ids: Sequence[int]) -> list[AcceptanceRecord | None]:

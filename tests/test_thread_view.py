@@ -80,6 +80,33 @@ async def test_thread_view_statement_count_does_not_grow(api: Api, org: Org) -> 
     assert customer_count <= large_count + 2  # resolving the link token, recording the view
 
 
+PAGE = """
+query($id: ID!, $first: Int, $after: String) {
+  quote(id: $id) { thread(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }
+}
+"""
+
+
+async def test_every_page_of_the_thread_counts_all_of_it(api: Api, org: Org) -> None:
+    """The whole thread on the first page is counted from the page (no COUNT statement); a
+    partial page, or one after a cursor, asks the database: the total is the same."""
+    quote_id, _ = await _negotiated(api, org, lines=1, messages=7)
+
+    async def page(first: int, after: str | None = None) -> tuple[dict[str, Any], list[str]]:
+        with count_statements() as counter:
+            data = await api(PAGE, {"id": quote_id, "first": first, "after": after}, org.owner_token)
+        return data["quote"]["thread"], [s for s in counter.statements if "COUNT(" in s.upper()]
+
+    whole, counts = await page(50)
+    assert whole["totalCount"] == 7 and len(whole["edges"]) == 7 and counts == []
+    exact, counts = await page(7)
+    assert exact["totalCount"] == 7 and exact["pageInfo"]["hasNextPage"] is False and counts == []
+    first, counts = await page(3)
+    assert first["totalCount"] == 7 and first["pageInfo"]["hasNextPage"] is True and len(counts) == 1
+    rest, counts = await page(50, first["pageInfo"]["endCursor"])
+    assert rest["totalCount"] == 7 and len(rest["edges"]) == 4 and len(counts) == 1
+
+
 async def test_editing_any_event_row_breaks_the_signature(api: Api, org: Org) -> None:
     quote, link = await accepted(api, org)
     assert quote["acceptance"]["valid"] is True
