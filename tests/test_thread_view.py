@@ -107,6 +107,14 @@ async def test_every_page_of_the_thread_counts_all_of_it(api: Api, org: Org) -> 
     assert rest["totalCount"] == 7 and len(rest["edges"]) == 4 and len(counts) == 1
 
 
+async def test_a_quote_not_converted_reads_no_buy_order(api: Api, org: Org) -> None:
+    quote_id, _ = await _negotiated(api, org, lines=2, messages=4)
+    with count_statements() as counter:
+        data = await api(doc.THREAD_VIEW, {"id": quote_id}, org.owner_token)
+    assert data["quote"]["buyOrder"] is None
+    assert not [s for s in counter.statements if 'FROM "buy_order"' in s], counter.statements
+
+
 async def test_editing_any_event_row_breaks_the_signature(api: Api, org: Org) -> None:
     quote, link = await accepted(api, org)
     assert quote["acceptance"]["valid"] is True

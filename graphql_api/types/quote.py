@@ -477,6 +477,8 @@ class Quote(Node):
     ) -> Annotated[BuyOrder, strawberry.lazy("graphql_api.types.buy_order")] | None:
         from graphql_api.types.buy_order import BuyOrder
 
+        if self._record.status is not QuoteStatus.CONVERTED:
+            return None  # only a conversion makes a buy order, and nothing turns it back
         record = await info.context.loaders.buy_order_by_quote.load(self._record.id)
         return None if record is None else BuyOrder.from_record(record)
 
