@@ -27,20 +27,23 @@ class Admission:
         self.limit = limit
         self._turns = asyncio.Semaphore(limit) if limit else None
         self.in_progress = 0
-        "The most ever in progress at once (for tests and /metrics)."
+        self.waiting = 0
+        "The most ever in progress at once."
         self.peak = 0
-
-    @property
-    def waiting(self) -> int:
-        turns = self._turns
-        return 0 if turns is None or turns._waiters is None else len(turns._waiters)
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
-        async with self._turns if self._turns is not None else contextlib.nullcontext():
-            self.in_progress += 1
-            self.peak = max(self.peak, self.in_progress)
-            try:
-                yield
-            finally:
-                self.in_progress -= 1
+        self.waiting += 1
+        try:
+            if self._turns is not None:
+                await self._turns.acquire()
+        finally:
+            self.waiting -= 1
+        self.in_progress += 1
+        self.peak = max(self.peak, self.in_progress)
+        try:
+            yield
+        finally:
+            self.in_progress -= 1
+            if self._turns is not None:
+                self._turns.release()
