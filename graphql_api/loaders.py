@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from tortoise.functions import Max
+from tortoise.queryset import QuerySet
 
 from models.buy_order import BuyOrder, BuyOrderLine
 from models.enums import (
@@ -230,6 +231,19 @@ class NotificationRecord:
 
 def records(record: type[R], rows: Iterable[dict[str, Any]]) -> list[R]:
     return [record(**row) for row in rows]
+
+
+async def newest_first(
+    query: QuerySet[Any], record: type[R], size: int, after_id: int | None
+) -> tuple[list[R], int]:
+    """A page of a listing, newest first, after a cursor (ids below it): up to `size` + 1
+    records, the one past the page telling that another follows; and how many the whole
+    listing holds."""
+    total = await query.count()
+    if after_id is not None:
+        query = query.filter(id__lt=after_id)
+    rows = await query.order_by("-id").limit(size + 1).values(*columns(record))
+    return records(record, rows), total
 
 
 def by_key(items: Iterable[R], key: Callable[[R], K], keys: Sequence[K]) -> list[R | None]:

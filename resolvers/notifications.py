@@ -11,7 +11,7 @@ from graphql_api.context import Info, use_loaders
 from graphql_api.errors import attempt
 from graphql_api.ids import decode_id, from_cursor, page_size
 from graphql_api.live import Live
-from graphql_api.loaders import NotificationRecord, columns, records
+from graphql_api.loaders import NotificationRecord, newest_first
 from graphql_api.permissions import staff_caller
 from graphql_api.pubsub import is_resync
 from graphql_api.types.notification import (
@@ -49,13 +49,10 @@ class NotificationQueries:
         after_id = from_cursor(after)
         unread = notifications.unread_filter(caller)
         where = unread if unread_only else Q(organization_id=caller.organization_id)
-        total = await NotificationRow.filter(where).count()
+        found, total = await newest_first(
+            NotificationRow.filter(where), NotificationRecord, size, after_id
+        )
         unread_count = total if unread_only else await NotificationRow.filter(unread).count()
-        query = NotificationRow.filter(where)
-        if after_id is not None:
-            query = query.filter(id__lt=after_id)
-        rows = await query.order_by("-id").limit(size + 1).values(*columns(NotificationRecord))
-        found = records(NotificationRecord, rows)
         for record in found:
             info.context.loaders.notification_by_id.prime(record.id, record)
         return notification_connection(found, size, total, unread_count, after_id)

@@ -17,7 +17,7 @@ from graphql_api.errors import (
     unauthenticated,
 )
 from graphql_api.ids import decode_id, from_cursor, page_size, to_cursor
-from graphql_api.loaders import columns, records
+from graphql_api.loaders import newest_first
 from graphql_api.loaders_after import PayoutRecord, fresh_payout
 from graphql_api.permissions import staff_caller
 from graphql_api.types.common import Money, PageInfo, money
@@ -225,11 +225,7 @@ class PayoutListQueries:
         query = PayoutRow.filter(organization_id=caller.organization_id)
         if status is not None:
             query = query.filter(status=status)
-        total = await query.count()
-        if after_id is not None:
-            query = query.filter(id__lt=after_id)
-        rows = await query.order_by("-id").limit(size + 1).values(*columns(PayoutRecord))
-        found = records(PayoutRecord, rows)
+        found, total = await newest_first(query, PayoutRecord, size, after_id)
         edges = [PayoutEdge(cursor=to_cursor(r.id), node=Payout.from_record(r)) for r in found[:size]]
         return PayoutConnection(
             edges=edges,

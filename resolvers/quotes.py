@@ -9,7 +9,7 @@ from tortoise.expressions import Q
 from graphql_api.context import Info
 from graphql_api.errors import unauthenticated
 from graphql_api.ids import from_cursor, from_global_id, page_size
-from graphql_api.loaders import MessageRecord, QuoteRecord, columns, records
+from graphql_api.loaders import MessageRecord, QuoteRecord, columns, newest_first
 from graphql_api.types.buy_order import BuyOrder
 from graphql_api.types.common import Node
 from graphql_api.types.enums import Party, QuoteStatus
@@ -146,12 +146,7 @@ class QuoteQueries:
         size = page_size(first, default=20)
         after_id = from_cursor(after)
         where = _filtered(_scope(info), filter)
-        total = await QuoteRow.filter(where).count()
-        query = QuoteRow.filter(where)
-        if after_id is not None:
-            query = query.filter(id__lt=after_id)
-        rows = await query.order_by("-id").limit(size + 1).values(*columns(QuoteRecord))
-        found = records(QuoteRecord, rows)
+        found, total = await newest_first(QuoteRow.filter(where), QuoteRecord, size, after_id)
         for record in found:
             info.context.loaders.quote_by_id.prime(record.id, record)
         return quote_connection(found, size, total, after_id)

@@ -7,7 +7,7 @@ import strawberry
 from graphql_api.context import Info
 from graphql_api.errors import UserError, attempt, not_found, user_errors
 from graphql_api.ids import decode_id, from_cursor, page_size, to_cursor
-from graphql_api.loaders import columns, records
+from graphql_api.loaders import newest_first
 from graphql_api.loaders_after import UnitRecord, fresh_unit
 from graphql_api.permissions import staff_caller
 from graphql_api.types.common import PageInfo
@@ -135,12 +135,7 @@ class ReceivingQueries:
         query = UnitRow.filter(organization_id=caller.organization_id)
         if status is not None:
             query = query.filter(status=status)
-        total = await query.count()
-        if after_id is not None:
-            query = query.filter(id__lt=after_id)
-        rows = records(
-            UnitRecord, await query.order_by("-id").limit(size + 1).values(*columns(UnitRecord))
-        )
+        rows, total = await newest_first(query, UnitRecord, size, after_id)
         page = rows[:size]
         orders = {
             o.id: o.currency_code
