@@ -26,52 +26,69 @@ def is_resync(event: Payload) -> bool:
     return event.get("type") == RESYNC
 
 
-class Subscription:
-    """One subscriber's bounded queue of events: an async iterator that ends once closed."""
+class Awaited:
+    """Items for one consumer, taken one at a time: `take` waits for the next one, and once
+    the queue is closed and empty it ends (`ended`)."""
 
-    def __init__(self, topic: str, limit: int) -> None:
-        self.topic = topic
-        self._limit = limit
-        self._events: deque[Payload] = deque()
+    def __init__(self) -> None:
+        self._items: deque[Any] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
-
-    def push(self, event: Payload) -> None:
-        if self._closed:
-            return
-        if len(self._events) >= self._limit:
-            # Too slow to keep up: drop the backlog and ask for a reload instead.
-            self._events.clear()
-            event = resync_marker()
-        elif is_resync(event) and self._events and is_resync(self._events[-1]):
-            return
-        self._events.append(event)
-        self._wake()
-
-    def resync(self) -> None:
-        self.push(resync_marker())
-
-    def close(self) -> None:
-        self._closed = True
-        self._wake()
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    def __aiter__(self) -> Subscription:
-        return self
+    def close(self) -> None:
+        """No more items after those queued."""
+        self._closed = True
+        self._wake()
 
-    async def __anext__(self) -> Payload:
-        while not self._events:
+    def ended(self) -> BaseException:
+        """What `take` raises once nothing is left."""
+        return StopAsyncIteration()
+
+    async def take(self) -> Any:
+        while not self._items:
             if self._closed:
-                raise StopAsyncIteration
+                raise self.ended()
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self._events.popleft()
+        return self._items.popleft()
+
+
+class Subscription(Awaited):
+    """One subscriber's bounded queue of events: an async iterator that ends once closed."""
+
+    def __init__(self, topic: str, limit: int) -> None:
+        super().__init__()
+        self.topic = topic
+        self._limit = limit
+
+    def push(self, event: Payload) -> None:
+        if self._closed:
+            return
+        if len(self._items) >= self._limit:
+            # Too slow to keep up: drop the backlog and ask for a reload instead.
+            self._items.clear()
+            event = resync_marker()
+        elif is_resync(event) and self._items and is_resync(self._items[-1]):
+            return
+        self._items.append(event)
+        self._wake()
+
+    def resync(self) -> None:
+        self.push(resync_marker())
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Payload:
+        event: Payload = await self.take()
+        return event
 
 
 class Fanout:

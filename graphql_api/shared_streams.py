@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -29,6 +28,7 @@ import orjson
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 
 from graphql_api.auth import ViewerKind
+from graphql_api.fanout import Awaited
 
 QUEUE_SIZE = 256
 TOO_SLOW = (1013, "too far behind: connect again")
@@ -57,7 +57,7 @@ def stream_key(
     return (kind, query, operation_name, encoded, dataclasses.replace(viewer, token_id=None))
 
 
-class Member:
+class Member(Awaited):
     """One subscriber's bounded queue of the shared stream's results.
 
     Every result in the queue, and the one being sent, holds the garbage collector off
@@ -66,35 +66,32 @@ class Member:
 
     def __init__(self, limit: int, pause: AbstractContextManager[None],
                  on_overflow: Callable[[], object]) -> None:  # fmt: skip
+        super().__init__()
         self._limit = limit
         self._pause = pause
         self._on_overflow = on_overflow
-        self._results: deque[Any] = deque()
-        self._waiter: asyncio.Future[None] | None = None
-        self._ended = False
         self._error: BaseException | None = None
 
     def push(self, result: Any) -> None:
-        if self._ended:
+        if self._closed:
             return
-        if len(self._results) >= self._limit:
+        if len(self._items) >= self._limit:
             self.drop()
             self._on_overflow()
             return
         self._pause.__enter__()
-        self._results.append(result)
+        self._items.append(result)
         self._wake()
 
     def end(self, error: BaseException | None = None) -> None:
         """No more results after those queued (then `error`, if any, is raised)."""
-        self._ended = True
         self._error = error
-        self._wake()
+        self.close()
 
     def drop(self) -> None:
         """No more results, not even those queued."""
-        while self._results:
-            self._results.pop()
+        while self._items:
+            self._items.pop()
             self.done()
         self.end()
 
@@ -102,23 +99,8 @@ class Member:
         """One result taken from the queue was sent."""
         self._pause.__exit__(None, None, None)
 
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def next(self) -> Any:
-        """The next result (call `done()` once it is sent); StopAsyncIteration once ended."""
-        while not self._results:
-            if self._ended:
-                if self._error is not None:
-                    raise self._error
-                raise StopAsyncIteration
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._results.popleft()
+    def ended(self) -> BaseException:
+        return self._error if self._error is not None else StopAsyncIteration()
 
 
 class SharedStream:
@@ -184,7 +166,7 @@ class SharedStreams:
         try:
             while True:
                 try:
-                    result = await member.next()
+                    result = await member.take()  # `done()` once it is sent
                 except StopAsyncIteration:
                     return
                 try:
