@@ -193,7 +193,7 @@ async def settle_payout(
                     "store credit needs the customer's email",
                     ["input", "payoutId"],
                 )
-            await store_credit.credit(
+            await store_credit.book(
                 payout.organization_id,
                 quote.contact_email,
                 payout.currency_code,

@@ -44,18 +44,19 @@ async def store_credit_balance(organization_id: int, email: str) -> Decimal:
     return v.quantize(total or Decimal(0), organization.currency_code)
 
 
-async def credit(
+async def book(
     organization_id: int,
     email: str,
     currency_code: str,
     amount: Decimal,
     *,
-    payout_id: int,
-    note: str,
+    payout_id: int | None = None,
+    note: str | None,
     staff_id: int | None,
     now: datetime,
 ) -> StoreCreditEntry:
-    """Book a credit (inside the caller's transaction)."""
+    """Book an entry on the ledger (inside the caller's transaction): a credit, or a spend as
+    a negative amount."""
     return await StoreCreditEntry.create(
         organization_id=organization_id,
         customer_email=_address(email),
@@ -141,14 +142,14 @@ async def spend_store_credit(deps: Deps, caller: Caller, data: SpendIn) -> Spent
                 f"the balance is {balance} {organization.currency_code}",
                 ["input", "amount"],
             )
-        await StoreCreditEntry.create(
-            organization_id=organization.id,
-            customer_email=email,
-            currency_code=organization.currency_code,
-            amount=-request.amount,
+        await book(
+            organization.id,
+            email,
+            organization.currency_code,
+            -request.amount,
             note=request.reference,
             staff_id=caller.staff_id,
-            created_at=now,
+            now=now,
         )
         spent = Spent(email, request.amount, balance - request.amount, organization.currency_code)
         await idempotency.remember(
