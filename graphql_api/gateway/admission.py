@@ -24,7 +24,6 @@ class Admission:
     """At most `limit` holders at once (0: no limit), the waiting admitted in arrival order."""
 
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
-        self.limit = limit
         self._turns = asyncio.Semaphore(limit) if limit else None
         self.in_progress = 0
         self.waiting = 0
